@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "NNVerify",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nnverify", targets: ["nnverify"]),
+        .library(name: "Network", targets: ["Network"]),
+        .library(name: "VNNLib", targets: ["VNNLib"]),
+        .library(name: "LPAbstraction", targets: ["LPAbstraction"]),
+        .library(name: "Verifier", targets: ["Verifier"]),
+        .library(name: "Compression", targets: ["Compression"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGLPK",
+            pkgConfig: nil,
+            providers: [.apt(["libglpk-dev"])]
+        ),
+        .target(
+            name: "Network",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .target(name: "VNNLib"),
+        .target(name: "LPAbstraction", dependencies: ["CGLPK", "Network"]),
+        .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction"]),
+        .target(name: "Compression", dependencies: ["Network", "LPAbstraction"]),
+        .executableTarget(
+            name: "nnverify",
+            dependencies: [
+                "Network", "VNNLib", "LPAbstraction", "Verifier", "Compression",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "NetworkTests", dependencies: ["Network"]),
+        .testTarget(name: "VNNLibTests", dependencies: ["VNNLib"]),
+        .testTarget(name: "LPAbstractionTests", dependencies: ["LPAbstraction", "Network", "VNNLib"]),
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Network", "VNNLib", "LPAbstraction"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Network", "LPAbstraction"]),
+    ]
+)

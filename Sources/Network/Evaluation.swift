@@ -1,0 +1,90 @@
+/// Forward evaluation of a ``Network`` in `Double` or `Float`.
+///
+/// `Float` evaluation exists because ONNX runtimes compute in float32: a counterexample is only
+/// trusted when it violates the property in both precisions. Weights are rounded to `T` first,
+/// which is exact for `Float` since they came from float32 tensors.
+extension Network {
+    /// The output for one input vector (flattened, row-major).
+    public func evaluate<T: BinaryFloatingPoint>(_ input: [T]) -> [T] {
+        nodeValues(input)[output]
+    }
+
+    /// The value of every node for one input vector; index `i` holds node `i`'s output.
+    public func nodeValues<T: BinaryFloatingPoint>(_ input: [T]) -> [[T]] {
+        precondition(input.count == inputSize, "expected \(inputSize) input values, got \(input.count)")
+        var values: [[T]] = []
+        values.reserveCapacity(nodes.count)
+        for node in nodes {
+            let x = node.inputs.first.map { values[$0] } ?? input
+            switch node.operation {
+            case .input:
+                values.append(input)
+            case .dense(let d):
+                values.append(Self.apply(d, to: x))
+            case .convolution(let c):
+                values.append(Self.apply(c, to: x))
+            case .elementwiseAffine(let scale, let shift):
+                values.append((0..<x.count).map { T(scale[$0]) * x[$0] + T(shift[$0]) })
+            case .add:
+                let y = values[node.inputs[1]]
+                values.append((0..<x.count).map { x[$0] + y[$0] })
+            case .relu:
+                values.append(x.map { $0 > 0 ? $0 : 0 })
+            }
+        }
+        return values
+    }
+
+    static func apply<T: BinaryFloatingPoint>(_ d: DenseLayer, to x: [T]) -> [T] {
+        let n = d.weights.columns
+        var y = [T](repeating: 0, count: d.weights.rows)
+        d.weights.values.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { v in
+                for i in 0..<d.weights.rows {
+                    var s: T = 0
+                    let base = i * n
+                    for j in 0..<n { s += T(w[base + j]) * v[j] }
+                    y[i] = s + T(d.bias[i])
+                }
+            }
+        }
+        return y
+    }
+
+    static func apply<T: BinaryFloatingPoint>(_ c: Convolution, to x: [T]) -> [T] {
+        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
+        let out = c.outputShape
+        let (outH, outW) = (out[1], out[2])
+        let cpg = c.channelsPerGroup
+        let outPerGroup = c.outChannels / c.groups
+        let (kH, kW) = (c.kernel.height, c.kernel.width)
+        var y = [T](repeating: 0, count: c.outChannels * outH * outW)
+        c.weights.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { v in
+                for m in 0..<c.outChannels {
+                    let g = m / outPerGroup
+                    let bias = T(c.bias[m])
+                    for oh in 0..<outH {
+                        for ow in 0..<outW {
+                            var s: T = 0
+                            for ci in 0..<cpg {
+                                let channel = g * cpg + ci
+                                for kh in 0..<kH {
+                                    let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
+                                    if ih < 0 || ih >= inH { continue }
+                                    for kw in 0..<kW {
+                                        let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
+                                        if iw < 0 || iw >= inW { continue }
+                                        s += T(w[((m * cpg + ci) * kH + kh) * kW + kw]) * v[(channel * inH + ih) * inW + iw]
+                                    }
+                                }
+                            }
+                            y[(m * outH + oh) * outW + ow] = s + bias
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
