@@ -1,0 +1,6 @@
+import XCTest
+@testable import Compression
+
+final class CompressionSmokeTests: XCTestCase {
+    func testModuleLoads() throws {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import LPAbstraction
+
+final class LPAbstractionSmokeTests: XCTestCase {
+    func testModuleLoads() throws {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import VNNLib
+
+final class VNNLibSmokeTests: XCTestCase {
+    func testModuleLoads() throws {}
+}

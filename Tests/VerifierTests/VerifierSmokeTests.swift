@@ -1,0 +1,6 @@
+import XCTest
+@testable import Verifier
+
+final class VerifierSmokeTests: XCTestCase {
+    func testModuleLoads() throws {}
+}
