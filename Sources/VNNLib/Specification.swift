@@ -12,6 +12,9 @@ public struct Specification: Sendable, Equatable {
     public var outputCount: Int
     /// The disjunction of cases; see the type's documentation.
     public var cases: [Case]
+    /// Remarks from normalisation that do not make the file invalid, e.g. a disjunct dropped
+    /// because its input box is empty (it can never be violated). Empty for most files.
+    public var warnings: [String] = []
 
     /// Creates a specification.
     public init(inputCount: Int, outputCount: Int, cases: [Case]) {

@@ -1,0 +1,349 @@
+import Network
+
+/// The linear relaxation of one ReLU node used by back-substitution: for each neuron,
+/// `lowerSlope · x ≤ y ≤ upperSlope · x + upperIntercept` on the neuron's pre-activation range.
+///
+/// Stable or fixed neurons get the exact pieces (identity: slopes 1, intercept 0; zero: all 0).
+/// Unstable ones get the triangle's upper face with slope and intercept rounded *up* (so the line
+/// used is still above the ReLU on `[l, u]` in real arithmetic) and a lower slope in `[0, 1]`.
+struct ReLURelaxation {
+    var lowerSlope: [Double]
+    var upperSlope: [Double]
+    var upperIntercept: [Double]
+
+    /// The relaxation for pre-activation bounds `x` (assignment already applied), with optional
+    /// lower slopes for the unstable neurons (adaptive when `nil`).
+    init(preActivation x: LayerBounds, lowerSlopes: [Double]?) {
+        let n = x.lower.count
+        lowerSlope = [Double](repeating: 0, count: n)
+        upperSlope = lowerSlope
+        upperIntercept = lowerSlope
+        for i in 0..<n {
+            let l = x.lower[i], u = x.upper[i]
+            if l >= 0 {
+                lowerSlope[i] = 1
+                upperSlope[i] = 1
+            } else if u <= 0 {
+                continue
+            } else {
+                let s = (u / (u - l).nextDown).nextUp
+                upperSlope[i] = s
+                upperIntercept[i] = (-l * s).nextUp
+                if let alpha = lowerSlopes?[i], alpha.isFinite {
+                    lowerSlope[i] = Swift.min(Swift.max(alpha, 0), 1)
+                } else {
+                    // The adaptive choice: the lower line of smaller area (DeepPoly).
+                    lowerSlope[i] = u > -l ? 1 : 0
+                }
+            }
+        }
+    }
+}
+
+/// The state of one bound computation that back-substitution reads: the bounds known so far for
+/// each node (in topological order), the magnitudes that bound rounding errors, and the ReLU
+/// relaxations.
+struct BackSubstitutionContext {
+    let network: Network
+    let reluNodes: [Int]
+    /// Bounds of nodes `0..<nodeBounds.count`.
+    var nodeBounds: [LayerBounds] = []
+    /// `max(|l|, |u|)` per value of each node: bounds `|v|` for the rounding-error slack.
+    var magnitudes: [[Double]] = []
+    /// `Σ magnitudes[k]`, for the underflow term.
+    var magnitudeSums: [Double] = []
+    /// Relaxation of each ReLU node, by node index.
+    var relaxations: [Int: ReLURelaxation] = [:]
+    /// `|A|·M_in` for affine node `k` with operator `A`, cached per computation.
+    var operatorMagnitudes: [Int: [Double]] = [:]
+
+    init(network: Network, reluNodes: [Int]) {
+        self.network = network
+        self.reluNodes = reluNodes
+    }
+
+    /// Records the bounds of the next node.
+    mutating func append(_ b: LayerBounds) {
+        nodeBounds.append(b)
+        var m = [Double](repeating: 0, count: b.lower.count)
+        var sum = 0.0
+        for i in m.indices {
+            m[i] = Swift.max(Swift.abs(b.lower[i]), Swift.abs(b.upper[i]))
+            sum += m[i]
+        }
+        magnitudes.append(m)
+        magnitudeSums.append((sum * (1 + 0x1p-40)).nextUp)
+    }
+
+    /// Sets the relaxation of the ReLU node `node` from its (assignment-clipped) input bounds.
+    mutating func setRelaxation(forReLUNode node: Int, preActivation: LayerBounds, lowerSlopes: [Double]?) {
+        relaxations[node] = ReLURelaxation(preActivation: preActivation, lowerSlopes: lowerSlopes)
+    }
+
+    /// `|A|·M` for the affine operator of node `k` applied to the magnitudes of its input.
+    private mutating func operatorMagnitude(_ k: Int) -> [Double] {
+        if let cached = operatorMagnitudes[k] { return cached }
+        let node = network.nodes[k]
+        let m = magnitudes[node.inputs[0]]
+        var result: [Double]
+        switch node.operation {
+        case .dense(let d):
+            let n = d.weights.columns
+            result = [Double](repeating: 0, count: d.weights.rows)
+            d.weights.values.withUnsafeBufferPointer { w in
+                for i in 0..<d.weights.rows {
+                    var s = 0.0
+                    for j in 0..<n { s += Swift.abs(w[i * n + j]) * m[j] }
+                    result[i] = s
+                }
+            }
+        case .convolution(let c):
+            result = ConvolutionGeometry(c).forward(m, weights: c.weights.map { Swift.abs($0) })
+        default:
+            result = []
+        }
+        operatorMagnitudes[k] = result
+        return result
+    }
+
+    /// Adds to `slack[r]` the rounding error of accumulating into an existing coefficient row: the
+    /// old entries take part in each entry's sum, so `|old_r|·M` joins the error term.
+    private func oldAbsolute(_ old: [Double], rowCount: Int, node p: Int) -> [Double] {
+        let n = magnitudes[p].count
+        var result = [Double](repeating: 0, count: rowCount)
+        old.withUnsafeBufferPointer { o in
+            magnitudes[p].withUnsafeBufferPointer { m in
+                for r in 0..<rowCount {
+                    var s = 0.0
+                    for e in 0..<n { s += Swift.abs(o[r * n + e]) * m[e] }
+                    result[r] = s
+                }
+            }
+        }
+        return result
+    }
+
+    /// Sound lower bounds of the `rowCount` linear functionals `Λ_r · v_start` (rows of `rows`,
+    /// row-major, `rowCount × size(start)`) over the region, by back-substitution to the input.
+    ///
+    /// Invariant after each step, for every row `r` and every input of the region, in real
+    /// arithmetic: `Λ_r·v_start ≥ Σ_{frontier nodes j} Λ_{r,j}·v_j + constant_r − slack_r`.
+    mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int) -> [Double] {
+        let nodes = network.nodes
+        let R = rowCount
+        var coefficients = [[Double]?](repeating: nil, count: start + 1)
+        coefficients[start] = rows
+        var constant = [Double](repeating: 0, count: R)
+        var slack = [Double](repeating: 0, count: R)
+
+        /// Takes node `p`'s coefficient matrix to accumulate into (zeros if none yet), and the
+        /// `|old|·M` terms if there was one.
+        func target(_ p: Int) -> (matrix: [Double], oldAbsolute: [Double]?) {
+            if let old = coefficients[p] {
+                coefficients[p] = nil
+                return (old, oldAbsolute(old, rowCount: R, node: p))
+            }
+            return ([Double](repeating: 0, count: R * nodes[p].size), nil)
+        }
+        func addSlack(_ absolute: [Double], old: [Double]?, terms: Int, node p: Int) {
+            let n = terms + (old == nil ? 0 : 1)
+            let gamma = 2 * SoundArithmetic.gamma(n + 2)
+            let underflow = Double(n + 2) * SoundArithmetic.eta * magnitudeSums[p]
+            for r in 0..<R {
+                let a = absolute[r] + (old?[r] ?? 0)
+                slack[r] += gamma * a + underflow
+            }
+        }
+
+        var j = start
+        while j > 0 {
+            defer { j -= 1 }
+            guard let L = coefficients[j] else { continue }
+            coefficients[j] = nil
+            let node = nodes[j]
+            let outSize = node.size
+            switch node.operation {
+            case .input:
+                break
+            case .dense(let d):
+                let p = node.inputs[0]
+                let nIn = d.weights.columns
+                let opMag = operatorMagnitude(j)
+                var (out, old) = target(p)
+                var absolute = [Double](repeating: 0, count: R)
+                L.withUnsafeBufferPointer { l in
+                    d.weights.values.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for r in 0..<R {
+                                var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
+                                let orow = o.baseAddress! + r * nIn
+                                for k in 0..<outSize {
+                                    let lam = l[r * outSize + k]
+                                    if lam == 0 { continue }
+                                    a += Swift.abs(lam) * opMag[k]
+                                    let t = lam * d.bias[k]
+                                    c += t
+                                    cAbs += Swift.abs(t)
+                                    let wrow = w.baseAddress! + k * nIn
+                                    for e in 0..<nIn { orow[e] += lam * wrow[e] }
+                                }
+                                absolute[r] = a
+                                constant[r] += c
+                                slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
+                            }
+                        }
+                    }
+                }
+                addSlack(absolute, old: old, terms: outSize, node: p)
+                coefficients[p] = out
+            case .convolution(let conv):
+                let p = node.inputs[0]
+                let geometry = ConvolutionGeometry(conv)
+                let nIn = geometry.inputSize
+                let opMag = operatorMagnitude(j)
+                var (out, old) = target(p)
+                var absolute = [Double](repeating: 0, count: R)
+                let perChannel = geometry.outH * geometry.outW
+                L.withUnsafeBufferPointer { l in
+                    conv.weights.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for r in 0..<R {
+                                var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
+                                let lrow = l.baseAddress! + r * outSize
+                                for k in 0..<outSize {
+                                    let lam = lrow[k]
+                                    if lam == 0 { continue }
+                                    a += Swift.abs(lam) * opMag[k]
+                                    let t = lam * conv.bias[k / perChannel]
+                                    c += t
+                                    cAbs += Swift.abs(t)
+                                }
+                                absolute[r] = a
+                                constant[r] += c
+                                slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
+                                geometry.accumulateTransposed(lrow, weights: w, into: o.baseAddress! + r * nIn)
+                            }
+                        }
+                    }
+                }
+                addSlack(absolute, old: old, terms: geometry.transposedTerms, node: p)
+                coefficients[p] = out
+            case .elementwiseAffine(let scale, let shift):
+                let p = node.inputs[0]
+                var (out, old) = target(p)
+                var absolute = [Double](repeating: 0, count: R)
+                let m = magnitudes[p]
+                for r in 0..<R {
+                    var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
+                    for e in 0..<outSize {
+                        let lam = L[r * outSize + e]
+                        if lam == 0 { continue }
+                        let v = lam * scale[e]
+                        out[r * outSize + e] += v
+                        a += Swift.abs(v) * m[e]
+                        let t = lam * shift[e]
+                        c += t
+                        cAbs += Swift.abs(t)
+                    }
+                    absolute[r] = a * (1 + 0x1p-50)
+                    constant[r] += c
+                    slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
+                }
+                addSlack(absolute, old: old, terms: 1, node: p)
+                coefficients[p] = out
+            case .add:
+                for p in node.inputs {
+                    if coefficients[p] == nil {
+                        coefficients[p] = L   // an exact copy
+                    } else {
+                        var (out, old) = target(p)
+                        var absolute = [Double](repeating: 0, count: R)
+                        let m = magnitudes[p]
+                        for r in 0..<R {
+                            var a = 0.0
+                            for e in 0..<outSize {
+                                let lam = L[r * outSize + e]
+                                out[r * outSize + e] += lam
+                                a += Swift.abs(lam) * m[e]
+                            }
+                            absolute[r] = a
+                        }
+                        addSlack(absolute, old: old, terms: 1, node: p)
+                        coefficients[p] = out
+                    }
+                }
+            case .relu:
+                let p = node.inputs[0]
+                guard let relaxation = relaxations[j] else {
+                    preconditionFailure("no relaxation for ReLU node \(j)")
+                }
+                var (out, old) = target(p)
+                var absolute = [Double](repeating: 0, count: R)
+                let m = magnitudes[p]
+                var exact = true
+                relaxation.lowerSlope.withUnsafeBufferPointer { lo in
+                    relaxation.upperSlope.withUnsafeBufferPointer { up in
+                        relaxation.upperIntercept.withUnsafeBufferPointer { ic in
+                            L.withUnsafeBufferPointer { l in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    for r in 0..<R {
+                                        var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
+                                        let base = r * outSize
+                                        for e in 0..<outSize {
+                                            let lam = l[base + e]
+                                            if lam == 0 { continue }
+                                            let v: Double
+                                            if lam >= 0 {
+                                                v = lam * lo[e]
+                                            } else {
+                                                v = lam * up[e]
+                                                let t = lam * ic[e]
+                                                c += t
+                                                cAbs += Swift.abs(t)
+                                            }
+                                            o[base + e] += v
+                                            a += Swift.abs(v) * m[e]
+                                        }
+                                        absolute[r] = a
+                                        if c != 0 {
+                                            exact = false
+                                            constant[r] += c
+                                            slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                _ = exact
+                // Products with slopes 0 and 1 are exact, other slopes round; one term per entry.
+                addSlack(absolute, old: old, terms: 1, node: p)
+                coefficients[p] = out
+            }
+        }
+
+        // Concretise at the input box: min over [l, u] of λ·x = λ·c − |λ|·r in centre-radius form.
+        var result = [Double](repeating: 0, count: R)
+        let box = nodeBounds[0]
+        let n = box.lower.count
+        let (centre, radius, magnitude) = IntervalArithmetic.centreRadius(box)
+        for r in 0..<R {
+            var value = constant[r], absolute = Swift.abs(constant[r])
+            if let L = coefficients[0] {
+                var s = 0.0, rad = 0.0, a = 0.0
+                for e in 0..<n {
+                    let lam = L[r * n + e]
+                    s += lam * centre[e]
+                    rad += Swift.abs(lam) * radius[e]
+                    a += Swift.abs(lam) * magnitude[e]
+                }
+                value += s - rad
+                absolute += a
+            }
+            let error = (SoundArithmetic.dotError(absoluteSum: absolute, terms: 2 * n + 2) + slack[r] * (1 + 0x1p-40)).nextUp
+            result[r] = SoundArithmetic.lower(value, error: error)
+        }
+        return result
+    }
+}

@@ -1,0 +1,204 @@
+import Network
+
+/// Sound bounds on a network's ReLU pre-activations and outputs over an input box and a partial
+/// phase assignment: interval arithmetic, and symbolic back-substitution (CROWN / DeepPoly style).
+///
+/// Symbolic bounds of a ReLU layer are computed by back-substituting the linear functions of its
+/// pre-activations through every earlier node down to the input, relaxing each unstable ReLU by
+/// the triangle's upper face `u(x − l)/(u − l)` and an adaptive lower line (slope 0 or 1, whichever
+/// keeps the smaller area), and using the exact identity / zero for ReLUs that are stable or fixed.
+/// Only neurons that interval arithmetic leaves unstable are back-substituted (the others are
+/// already decided, and their exact linear pieces pass through back-substitution unchanged), and
+/// symbolic bounds are intersected with interval bounds, so they are never looser.
+///
+/// Every bound is widened outward for floating-point rounding; see ``SoundArithmetic``.
+public struct BoundPropagator: Sendable {
+    /// The network bounded.
+    public let network: Network
+    /// Node indices of the ReLU nodes (``Network/reluNodes``).
+    let reluNodes: [Int]
+    /// For each node, the ReLU layers (positions in `reluNodes`) that read it.
+    let consumingReLULayers: [[Int]]
+    /// Rows back-substituted together; bounds the memory of the coefficient matrices.
+    var chunkSize = 256
+
+    /// Creates a propagator for a network (which must pass ``Network/validate()``).
+    public init(network: Network) {
+        self.network = network
+        self.reluNodes = network.reluNodes
+        var consumers = [[Int]](repeating: [], count: network.nodes.count)
+        for (layer, node) in reluNodes.enumerated() {
+            consumers[network.nodes[node].inputs[0]].append(layer)
+        }
+        self.consumingReLULayers = consumers
+    }
+
+    /// Bounds on every ReLU pre-activation and on the outputs over `box` intersected with the
+    /// inputs that agree with `assignment`.
+    public func bounds(box: Box, assignment: PhaseAssignment? = nil, method: BoundMethod = .symbolic) -> NetworkBounds {
+        bounds(box: box, assignment: assignment, method: method, lowerSlopes: nil)
+    }
+
+    /// As ``bounds(box:assignment:method:)``, with optional lower-relaxation slopes for the
+    /// unstable ReLUs (`lowerSlopes[layer][index]` in `[0, 1]`; values outside are clamped). Any
+    /// slope in `[0, 1]` is sound; `nil` chooses the adaptive slope. This is the hook for
+    /// optimised (alpha-CROWN) slopes.
+    public func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
+                       lowerSlopes: [[Double]]?) -> NetworkBounds {
+        let nodes = network.nodes
+        precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        var preActivation = [LayerBounds?](repeating: nil, count: reluNodes.count)
+
+        for (k, node) in nodes.enumerated() {
+            var b: LayerBounds
+            switch node.operation {
+            case .input:
+                b = LayerBounds(lower: box.lower, upper: box.upper)
+            case .dense(let d):
+                b = IntervalArithmetic.dense(d, input: context.nodeBounds[node.inputs[0]])
+            case .convolution(let c):
+                b = IntervalArithmetic.convolution(c, input: context.nodeBounds[node.inputs[0]])
+            case .elementwiseAffine(let scale, let shift):
+                b = IntervalArithmetic.elementwise(scale: scale, shift: shift, input: context.nodeBounds[node.inputs[0]])
+            case .add:
+                b = IntervalArithmetic.add(context.nodeBounds[node.inputs[0]], context.nodeBounds[node.inputs[1]])
+            case .relu:
+                let x = context.nodeBounds[node.inputs[0]]
+                b = LayerBounds(lower: x.lower.map { Swift.max($0, 0) }, upper: x.upper.map { Swift.max($0, 0) })
+            }
+
+            let layers = consumingReLULayers[k]
+            if !layers.isEmpty {
+                if method == .symbolic && k != 0 {
+                    let unstable = b.lower.indices.filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
+                    refine(&b, node: k, neurons: unstable, context: &context)
+                }
+                for layer in layers {
+                    if let assignment {
+                        for (i, phase) in assignment.phases[layer].enumerated() {
+                            switch phase {
+                            case .active?: b.lower[i] = Swift.max(b.lower[i], 0)
+                            case .inactive?: b.upper[i] = Swift.min(b.upper[i], 0)
+                            case nil: break
+                            }
+                        }
+                    }
+                    if b.lower.indices.contains(where: { b.lower[$0] > b.upper[$0] }) {
+                        return Self.infeasible(network: network, known: context.nodeBounds + [b],
+                                               preActivation: preActivation, layer: layer)
+                    }
+                }
+                for layer in layers { preActivation[layer] = b }
+            }
+            if case .relu = node.operation {
+                let layer = reluNodes.firstIndex(of: k)!
+                context.setRelaxation(forReLUNode: k, preActivation: context.nodeBounds[node.inputs[0]],
+                                      lowerSlopes: lowerSlopes?[layer])
+            }
+            context.append(b)
+        }
+
+        var output = context.nodeBounds[network.output]
+        if method == .symbolic && network.output != 0 {
+            refine(&output, node: network.output, neurons: Array(output.lower.indices), context: &context)
+            context.nodeBounds[network.output] = output
+        }
+        return NetworkBounds(preActivation: preActivation.map { $0! }, output: output,
+                             isInfeasible: false, nodes: context.nodeBounds)
+    }
+
+    /// A sound lower bound of `Σ c_j y_j` over the box ∧ assignment, by back-substitution through
+    /// the network using `bounds` (from ``bounds(box:assignment:method:)`` with the same box and
+    /// assignment, or a tighter sound version) for the ReLU relaxations. Returns `+∞` when the
+    /// bounds are infeasible (the region is empty).
+    public func lowerBound(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                           bounds: NetworkBounds) -> Double {
+        lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: nil)
+    }
+
+    /// As ``lowerBound(outputCoefficients:box:assignment:bounds:)`` with optional lower slopes
+    /// (see ``bounds(box:assignment:method:lowerSlopes:)``).
+    public func lowerBound(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                           bounds: NetworkBounds, lowerSlopes: [[Double]]?) -> Double {
+        precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
+        if bounds.isInfeasible { return .infinity }
+        precondition(bounds.nodes.count == network.nodes.count,
+                     "lowerBound needs NetworkBounds from BoundPropagator.bounds (per-node bounds missing)")
+        var nodeBounds = bounds.nodes
+        nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
+        // Re-apply the assignment, so a caller passing looser bounds still gets its phases used.
+        if let assignment {
+            for (layer, relu) in reluNodes.enumerated() {
+                let p = network.nodes[relu].inputs[0]
+                for (i, phase) in assignment.phases[layer].enumerated() {
+                    switch phase {
+                    case .active?: nodeBounds[p].lower[i] = Swift.max(nodeBounds[p].lower[i], 0)
+                    case .inactive?: nodeBounds[p].upper[i] = Swift.min(nodeBounds[p].upper[i], 0)
+                    case nil: break
+                    }
+                    if nodeBounds[p].lower[i] > nodeBounds[p].upper[i] { return .infinity }
+                }
+            }
+        }
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        for (k, b) in nodeBounds.enumerated() {
+            if case .relu = network.nodes[k].operation {
+                let layer = reluNodes.firstIndex(of: k)!
+                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
+                                      lowerSlopes: lowerSlopes?[layer])
+            }
+            context.append(b)
+        }
+        let symbolic = context.lowerBounds(start: network.output, rows: c, rowCount: 1)[0]
+        // The interval bound of the same functional, in case it is tighter.
+        let y = nodeBounds[network.output]
+        var value = 0.0, absolute = 0.0
+        for j in c.indices where c[j] != 0 {
+            let t = c[j] >= 0 ? c[j] * y.lower[j] : c[j] * y.upper[j]
+            value += t
+            absolute += Swift.abs(t)
+        }
+        let interval = SoundArithmetic.lower(value, error: SoundArithmetic.dotError(absoluteSum: absolute, terms: c.count))
+        return Swift.max(symbolic, interval)
+    }
+
+    /// Tightens `b` (bounds of node `node`) for the given neurons by back-substitution, in chunks
+    /// of rows so the coefficient matrices stay small.
+    private func refine(_ b: inout LayerBounds, node: Int, neurons: [Int], context: inout BackSubstitutionContext) {
+        guard !neurons.isEmpty else { return }
+        let size = network.nodes[node].size
+        let perChunk = Swift.max(1, chunkSize / 2)
+        var start = 0
+        while start < neurons.count {
+            let chunk = neurons[start..<Swift.min(start + perChunk, neurons.count)]
+            let rowCount = 2 * chunk.count
+            var rows = [Double](repeating: 0, count: rowCount * size)
+            for (q, i) in chunk.enumerated() {
+                rows[(2 * q) * size + i] = 1
+                rows[(2 * q + 1) * size + i] = -1
+            }
+            let lowers = context.lowerBounds(start: node, rows: rows, rowCount: rowCount)
+            for (q, i) in chunk.enumerated() {
+                b.lower[i] = Swift.max(b.lower[i], lowers[2 * q])
+                b.upper[i] = Swift.min(b.upper[i], -lowers[2 * q + 1])
+            }
+            start += perChunk
+        }
+    }
+
+    /// The bounds returned when the assignment contradicts the bounds of ReLU layer `layer`.
+    private static func infeasible(network: Network, known: [LayerBounds], preActivation: [LayerBounds?], layer: Int) -> NetworkBounds {
+        func empty(_ n: Int) -> LayerBounds {
+            LayerBounds(lower: [Double](repeating: .infinity, count: n), upper: [Double](repeating: -.infinity, count: n))
+        }
+        var nodes = known
+        for k in nodes.count..<network.nodes.count { nodes.append(empty(network.nodes[k].size)) }
+        let relus = network.reluNodes
+        let pre = preActivation.enumerated().map { l, b in
+            b ?? empty(network.nodes[relus[l]].size)
+        }
+        return NetworkBounds(preActivation: pre, output: empty(network.outputSize), isInfeasible: true,
+                             nodes: nodes, infeasibleLayer: layer)
+    }
+}

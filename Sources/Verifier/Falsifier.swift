@@ -1,0 +1,371 @@
+import Foundation
+import Network
+import VNNLib
+
+/// Budgets and seed for the ``Falsifier``.
+public struct FalsificationOptions: Sendable {
+    /// Seed of the pseudo-random generator; the same seed gives the same search.
+    public var seed: UInt64
+    /// Random points tried per case (the first is the box center, some are box corners).
+    public var randomSamples: Int
+    /// Gradient-descent starts per objective (one objective per conjunction of each case).
+    public var pgdRestarts: Int
+    /// Sign-gradient steps per start.
+    public var pgdSteps: Int
+
+    /// Creates options; the defaults suit a short pre-search attack.
+    public init(seed: UInt64 = 0, randomSamples: Int = 1000, pgdRestarts: Int = 10, pgdSteps: Int = 50) {
+        self.seed = seed
+        self.randomSamples = randomSamples
+        self.pgdRestarts = pgdRestarts
+        self.pgdSteps = pgdSteps
+    }
+}
+
+/// Looks for counterexamples by attacking the network: random sampling, then projected gradient
+/// descent (PGD) on each conjunction's slack inside each case's box.
+///
+/// Incomplete by nature — it never proves anything — but cheap, and most `sat` instances fall to
+/// it long before a complete search would get there. Every point it reports passed
+/// ``CounterexampleChecker``; the gradient engine it uses internally is only a guide.
+public struct Falsifier: Sendable {
+    /// The network under attack.
+    public let network: Network
+    /// The property whose violation is sought.
+    public let specification: Specification
+    /// Budgets and seed.
+    public let options: FalsificationOptions
+    /// The gate every candidate must pass.
+    public let checker: CounterexampleChecker
+    /// One objective per (case, conjunction), in specification order.
+    private let objectives: [Objective]
+    /// Whether network and specification agree on the numbers of inputs and outputs.
+    private let isCompatible: Bool
+
+    /// Creates a falsifier; nothing is computed until ``run(deadline:)`` or ``tryPoint(_:caseIndex:deadline:)``.
+    public init(network: Network, specification: Specification, options: FalsificationOptions = .init()) {
+        self.network = network
+        self.specification = specification
+        self.options = options
+        checker = CounterexampleChecker(network: network, specification: specification)
+        isCompatible = network.inputSize == specification.inputCount && network.outputSize == specification.outputCount
+        var objectives: [Objective] = []
+        if isCompatible {
+            for (c, box) in specification.cases.enumerated() {
+                for (d, conjunction) in box.violation.enumerated() {
+                    objectives.append(Objective(caseIndex: c, disjunctIndex: d,
+                                                constraints: conjunction.map { CompiledConstraint($0, outputCount: network.outputSize) }))
+                }
+            }
+        }
+        self.objectives = objectives
+    }
+
+    /// Random sampling in every case's box, then PGD for each conjunction of each case.
+    ///
+    /// Returns the first checked counterexample, or `nil` once the budgets in ``options`` are
+    /// spent or `deadline` has passed. The search is deterministic for a given seed (up to where
+    /// the deadline cuts it off).
+    public func run(deadline: ContinuousClock.Instant) -> Counterexample? {
+        guard isCompatible, !objectives.isEmpty else { return nil }
+        var state = SearchState(network: network)
+        let cases = specification.cases
+
+        // Phase 1: random sampling, round-robin over the cases so that a short deadline still
+        // touches every box. The best point per objective seeds the first PGD start.
+        var best = objectives.map { _ in (loss: Double.infinity, point: [Double]()) }
+        let objectivesOfCase = Dictionary(grouping: objectives.indices, by: { objectives[$0].caseIndex })
+        var generators = cases.indices.map { SplitMix64(seed: Self.streamSeed(options.seed, 1, $0, 0)) }
+        var point: [Double] = []
+        for sample in 0..<max(0, options.randomSamples) {
+            for c in cases.indices {
+                guard let indices = objectivesOfCase[c] else { continue }
+                if ContinuousClock.now >= deadline { return nil }
+                Self.samplePoint(sample, lower: cases[c].lower, upper: cases[c].upper, generator: &generators[c], into: &point)
+                state.engine.forward(point)
+                for o in indices {
+                    let loss = maximumSlack(objectives[o], at: point, state: state)
+                    if loss.isCandidate, let found = checker.check(point, caseIndex: c) { return found }
+                    if loss.value < best[o].loss { best[o] = (loss.value, point) }
+                }
+            }
+        }
+
+        // Phase 2: PGD, most promising objective first. Restarts form the outer loop so every
+        // objective gets its first start before any gets its second.
+        let order = objectives.indices.sorted { (best[$0].loss, $0) < (best[$1].loss, $1) }
+        for restart in 0..<max(0, options.pgdRestarts) {
+            for o in order {
+                if ContinuousClock.now >= deadline { return nil }
+                let objective = objectives[o]
+                let box = cases[objective.caseIndex]
+                if restart == 0, !best[o].point.isEmpty {
+                    point = best[o].point
+                } else {
+                    var generator = SplitMix64(seed: Self.streamSeed(options.seed, 2, o, restart))
+                    Self.uniformPoint(lower: box.lower, upper: box.upper, generator: &generator, into: &point)
+                }
+                // Vary step size and loss across restarts: large steps explore, small ones refine,
+                // and the two losses fail in different ways on multi-constraint conjunctions.
+                let initialStep = [0.1, 0.3, 0.03][restart % 3]
+                let loss: Loss = restart % 2 == 0 ? .maximum : .sumOfViolations
+                if let found = descend(objective, from: point, steps: options.pgdSteps, initialStep: initialStep,
+                                       loss: loss, state: &state, deadline: deadline) {
+                    return found
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Tries a single candidate (e.g. an LP optimum of the search), then a few PGD steps from it
+    /// for each conjunction of the case.
+    ///
+    /// The candidate is first checked as it is (see ``CounterexampleChecker/check(_:caseIndex:)``);
+    /// the descent starts from its projection onto the box.
+    public func tryPoint(_ input: [Double], caseIndex: Int, deadline: ContinuousClock.Instant) -> Counterexample? {
+        if let found = checker.check(input, caseIndex: caseIndex) { return found }
+        guard isCompatible, specification.cases.indices.contains(caseIndex), input.count == network.inputSize,
+              !input.contains(where: { $0.isNaN }) else { return nil }
+        let box = specification.cases[caseIndex]
+        let start = zip(input, zip(box.lower, box.upper)).map { min(max($0, $1.0), $1.1) }
+        var state = SearchState(network: network)
+        state.engine.forward(start)
+        // Most violated conjunction first: the LP point usually targets one of them.
+        let candidates = objectives.filter { $0.caseIndex == caseIndex }
+            .map { (objective: $0, loss: maximumSlack($0, at: start, state: state).value) }
+            .sorted { ($0.loss, $0.objective.disjunctIndex) < ($1.loss, $1.objective.disjunctIndex) }
+        let steps = max(10, options.pgdSteps / 2)
+        for (index, candidate) in candidates.enumerated() {
+            if ContinuousClock.now >= deadline { return nil }
+            // The start is already close to a violation: small steps polish it rather than
+            // jumping away from it.
+            if let found = descend(candidate.objective, from: start, steps: steps, initialStep: 0.02,
+                                   loss: index % 2 == 0 ? .maximum : .sumOfViolations,
+                                   state: &state, deadline: deadline) {
+                return found
+            }
+        }
+        return nil
+    }
+
+    // MARK: Descent
+
+    /// What PGD minimises for a conjunction.
+    private enum Loss {
+        /// The largest slack: drives the worst constraint down; exact for single constraints.
+        case maximum
+        /// The sum of the slacks still above their margin: moves all unmet constraints at once.
+        case sumOfViolations
+    }
+
+    /// Sign-gradient descent on `loss` from `start`, projected onto the objective's box, with a
+    /// cosine-decaying step (a fraction of each coordinate's width). Every iterate whose `Double`
+    /// slacks all meet their margins is handed to the checker.
+    private func descend(_ objective: Objective, from start: [Double], steps: Int, initialStep: Double, loss: Loss,
+                         state: inout SearchState, deadline: ContinuousClock.Instant) -> Counterexample? {
+        let box = specification.cases[objective.caseIndex]
+        let lower = box.lower, upper = box.upper
+        let n = network.inputSize
+        let m = network.outputSize
+        state.x = start
+        if state.seed.count != m { state.seed = [Double](repeating: 0, count: m) }
+        if state.slacks.count < objective.constraints.count {
+            state.slacks = [Double](repeating: 0, count: objective.constraints.count)
+            state.margins = state.slacks
+        }
+        let minimumStep = initialStep / 100
+        for t in 0...max(0, steps) {
+            if ContinuousClock.now >= deadline { return nil }
+            state.engine.forward(state.x)
+            var worst = -Double.infinity
+            var worstIndex = 0
+            var candidate = true
+            for (k, constraint) in objective.constraints.enumerated() {
+                let (slack, margin) = constraint.slackAndMargin(inputs: state.x, engine: state.engine,
+                                                                relativeMargin: checker.relativeMargin)
+                state.slacks[k] = slack
+                state.margins[k] = margin
+                if !(slack <= -margin) { candidate = false }
+                if slack > worst || k == 0 { worst = slack; worstIndex = k }
+            }
+            if candidate, let found = checker.check(state.x, caseIndex: objective.caseIndex) { return found }
+            if t == steps { break }
+
+            // Seed the backward pass with the coefficients of the constraints the loss selects.
+            for j in 0..<m { state.seed[j] = 0 }
+            var selected = 0
+            if case .sumOfViolations = loss {
+                for (k, constraint) in objective.constraints.enumerated() where !(state.slacks[k] <= -state.margins[k]) {
+                    constraint.addOutputCoefficients(to: &state.seed)
+                    selected += 1
+                }
+            }
+            // With every constraint met (a candidate the checker rejected, e.g. on Float) the
+            // sum is flat: fall back to pushing the worst constraint deeper.
+            if selected == 0, !objective.constraints.isEmpty {
+                objective.constraints[worstIndex].addOutputCoefficients(to: &state.seed)
+            }
+            state.engine.backward(outputSeed: state.seed, into: &state.gradient)
+            if case .sumOfViolations = loss, selected > 0 {
+                for (k, constraint) in objective.constraints.enumerated() where !(state.slacks[k] <= -state.margins[k]) {
+                    constraint.addInputCoefficients(to: &state.gradient)
+                }
+            } else if !objective.constraints.isEmpty {
+                objective.constraints[worstIndex].addInputCoefficients(to: &state.gradient)
+            }
+
+            let progress = Double(t) / Double(max(1, steps))
+            let fraction = minimumStep + (initialStep - minimumStep) * 0.5 * (1 + cos(Double.pi * progress))
+            for i in 0..<n {
+                let g = state.gradient[i]
+                if g == 0 { continue }
+                let width = upper[i] - lower[i]
+                let moved = state.x[i] - (g > 0 ? fraction * width : -fraction * width)
+                state.x[i] = min(max(moved, lower[i]), upper[i])
+            }
+        }
+        return nil
+    }
+
+    /// The largest slack of the objective's constraints at the point of the last forward pass,
+    /// and whether every constraint meets its margin there.
+    private func maximumSlack(_ objective: Objective, at point: [Double], state: SearchState) -> (value: Double, isCandidate: Bool) {
+        var worst = -Double.infinity
+        var candidate = true
+        for constraint in objective.constraints {
+            let (slack, margin) = constraint.slackAndMargin(inputs: point, engine: state.engine,
+                                                            relativeMargin: checker.relativeMargin)
+            if !(slack <= -margin) { candidate = false }
+            // NaN outputs rank last.
+            worst = max(worst, slack.isNaN ? .infinity : slack)
+        }
+        return (worst, candidate)
+    }
+
+    // MARK: Sampling
+
+    /// Sample `index` of a case: the center first, then a box corner every eighth sample (ReLU
+    /// networks are piecewise linear, so extremes are often reached at corners), uniform otherwise.
+    private static func samplePoint(_ index: Int, lower: [Double], upper: [Double],
+                                    generator: inout SplitMix64, into point: inout [Double]) {
+        if point.count != lower.count { point = [Double](repeating: 0, count: lower.count) }
+        if index == 0 {
+            for i in point.indices { point[i] = lower[i] + 0.5 * (upper[i] - lower[i]) }
+        } else if index % 8 == 1 {
+            for i in point.indices { point[i] = generator.next() & 1 == 0 ? lower[i] : upper[i] }
+        } else {
+            uniformPoint(lower: lower, upper: upper, generator: &generator, into: &point)
+        }
+    }
+
+    /// A point drawn uniformly from the box.
+    private static func uniformPoint(lower: [Double], upper: [Double], generator: inout SplitMix64, into point: inout [Double]) {
+        if point.count != lower.count { point = [Double](repeating: 0, count: lower.count) }
+        for i in point.indices {
+            let value = lower[i] + generator.nextUnit() * (upper[i] - lower[i])
+            point[i] = min(max(value, lower[i]), upper[i])
+        }
+    }
+
+    /// A seed for an independent stream, so each phase, case and restart draws the same numbers
+    /// whatever the deadline cut short before it.
+    private static func streamSeed(_ seed: UInt64, _ phase: UInt64, _ a: Int, _ b: Int) -> UInt64 {
+        var mixer = SplitMix64(seed: seed ^ (phase &* 0x9E37_79B9_7F4A_7C15))
+        var value = mixer.next() ^ UInt64(truncatingIfNeeded: a)
+        mixer = SplitMix64(seed: value)
+        value = mixer.next() ^ UInt64(truncatingIfNeeded: b)
+        mixer = SplitMix64(seed: value)
+        return mixer.next()
+    }
+}
+
+// MARK: - Support types
+
+/// One (case, conjunction) pair: PGD drives all its constraints to negative slack.
+private struct Objective: Sendable {
+    var caseIndex: Int
+    var disjunctIndex: Int
+    var constraints: [CompiledConstraint]
+}
+
+/// A ``LinearConstraint`` split into input and output terms for fast evaluation against the
+/// gradient engine's buffers.
+private struct CompiledConstraint: Sendable {
+    var inputTerms: [(index: Int, coefficient: Double)] = []
+    var outputTerms: [(index: Int, coefficient: Double)] = []
+    var bound: Double
+
+    init(_ constraint: LinearConstraint, outputCount: Int) {
+        bound = constraint.bound
+        for term in constraint.terms {
+            switch term.variable {
+            case .input(let i): inputTerms.append((i, term.coefficient))
+            case .output(let j): outputTerms.append((j, term.coefficient))
+            }
+        }
+    }
+
+    /// The slack `Σ c·v - bound` at `inputs` and the engine's last outputs, and the margin the
+    /// checker will demand (same formula as ``CounterexampleChecker``).
+    @inline(__always)
+    func slackAndMargin(inputs: [Double], engine: NetworkGradient, relativeMargin: Double) -> (Double, Double) {
+        var slack = -bound
+        var magnitude = 0.0
+        for term in inputTerms {
+            let product = term.coefficient * inputs[term.index]
+            slack += product
+            magnitude += abs(product)
+        }
+        for term in outputTerms {
+            let product = term.coefficient * engine.output(term.index)
+            slack += product
+            magnitude += abs(product)
+        }
+        return (slack, relativeMargin * max(1, abs(bound), magnitude))
+    }
+
+    func addOutputCoefficients(to seed: inout [Double]) {
+        for term in outputTerms { seed[term.index] += term.coefficient }
+    }
+
+    func addInputCoefficients(to gradient: inout [Double]) {
+        for term in inputTerms { gradient[term.index] += term.coefficient }
+    }
+}
+
+/// Buffers reused across all forward and backward passes of one search.
+private struct SearchState {
+    var engine: NetworkGradient
+    var x: [Double] = []
+    var gradient: [Double] = []
+    var seed: [Double] = []
+    var slacks: [Double] = []
+    var margins: [Double] = []
+
+    init(network: Network) {
+        engine = NetworkGradient(network: network)
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and fully specified, so runs are
+/// reproducible across platforms and Swift versions (the standard library's generators and
+/// `random(in:)` algorithms are not guaranteed to be).
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform value in `[0, 1)` with 53 random bits.
+    mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+}

@@ -1,0 +1,251 @@
+import Network
+
+/// Forward values and reverse-mode input gradients of a ``Network`` in `Double`, with reusable
+/// buffers.
+///
+/// The falsifier runs thousands of forward and backward passes per second, so this keeps every
+/// node's value and gradient in one flat buffer each (one allocation for the lifetime of the
+/// value) instead of the per-node arrays `Network.nodeValues` builds. It is a search aid only:
+/// anything it finds is re-checked by ``CounterexampleChecker`` on the original network.
+///
+/// At a ReLU kink (pre-activation exactly 0) the gradient uses the subgradient 0.
+struct NetworkGradient {
+    /// The network being differentiated.
+    let network: Network
+    /// Start of each node's values (and gradients) in ``values`` / ``gradients``.
+    private let offsets: [Int]
+    /// Number of values of each node.
+    private let sizes: [Int]
+    /// All node values of the last forward pass, node `i` at `offsets[i]..<offsets[i] + sizes[i]`.
+    private var values: [Double]
+    /// Gradient of the last backward pass's objective with respect to every node value.
+    private var gradients: [Double]
+
+    /// Prepares buffers for `network`.
+    init(network: Network) {
+        self.network = network
+        var offsets: [Int] = []
+        var sizes: [Int] = []
+        var total = 0
+        for node in network.nodes {
+            offsets.append(total)
+            sizes.append(node.size)
+            total += node.size
+        }
+        self.offsets = offsets
+        self.sizes = sizes
+        values = [Double](repeating: 0, count: total)
+        gradients = [Double](repeating: 0, count: total)
+    }
+
+    /// Number of network inputs.
+    var inputSize: Int { sizes[0] }
+    /// Number of network outputs.
+    var outputSize: Int { sizes[network.output] }
+
+    /// Output value `j` of the last forward pass.
+    @inline(__always)
+    func output(_ j: Int) -> Double { values[offsets[network.output] + j] }
+
+    /// The outputs of the last forward pass as a new array (for tests and diagnostics).
+    var outputs: [Double] {
+        Array(values[offsets[network.output]..<(offsets[network.output] + outputSize)])
+    }
+
+    /// Runs the network on `input`; afterwards ``output(_:)`` reads the result.
+    ///
+    /// Nodes after ``Network/output`` cannot influence it (topological order) and are skipped.
+    mutating func forward(_ input: [Double]) {
+        precondition(input.count == inputSize, "expected \(inputSize) input values, got \(input.count)")
+        let nodes = network.nodes
+        let last = network.output
+        let offsets = self.offsets
+        let sizes = self.sizes
+        values.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            input.withUnsafeBufferPointer { x in
+                for i in 0..<sizes[0] { base[i] = x[i] }
+            }
+            guard last > 0 else { return }
+            for index in 1...last {
+                let node = nodes[index]
+                let y = base + offsets[index]
+                let n = sizes[index]
+                let x = base + offsets[node.inputs.first ?? 0]
+                switch node.operation {
+                case .input:
+                    for k in 0..<n { y[k] = base[k] }
+                case .dense(let d):
+                    Self.denseForward(d, x: x, y: y)
+                case .convolution(let c):
+                    Self.convolutionForward(c, x: x, y: y)
+                case .elementwiseAffine(let scale, let shift):
+                    for k in 0..<n { y[k] = scale[k] * x[k] + shift[k] }
+                case .add:
+                    let z = base + offsets[node.inputs[1]]
+                    for k in 0..<n { y[k] = x[k] + z[k] }
+                case .relu:
+                    for k in 0..<n { y[k] = x[k] > 0 ? x[k] : 0 }
+                }
+            }
+        }
+    }
+
+    /// Gradient with respect to the input of `Σ outputSeed[j] · output[j]`, at the point of the
+    /// last ``forward(_:)``, written into `inputGradient` (resized to the input size).
+    ///
+    /// The seed is the coefficient vector of a linear objective over the outputs, so one backward
+    /// pass gives the gradient of any constraint's slack (input terms are added by the caller).
+    mutating func backward(outputSeed: [Double], into inputGradient: inout [Double]) {
+        precondition(outputSeed.count == outputSize, "expected \(outputSize) seed values, got \(outputSeed.count)")
+        let nodes = network.nodes
+        let last = network.output
+        let offsets = self.offsets
+        let sizes = self.sizes
+        let used = offsets[last] + sizes[last]
+        values.withUnsafeBufferPointer { valueBuffer in
+            let v = valueBuffer.baseAddress!
+            gradients.withUnsafeMutableBufferPointer { gradientBuffer in
+                let g = gradientBuffer.baseAddress!
+                // Every node's gradient accumulates contributions from all its consumers
+                // (residual connections read a node twice), so start from zero.
+                for k in 0..<used { g[k] = 0 }
+                outputSeed.withUnsafeBufferPointer { seed in
+                    for k in 0..<sizes[last] { g[offsets[last] + k] = seed[k] }
+                }
+                guard last > 0 else { return }
+                for index in stride(from: last, through: 1, by: -1) {
+                    let node = nodes[index]
+                    let gy = UnsafePointer(g + offsets[index])
+                    let n = sizes[index]
+                    guard let source = node.inputs.first else { continue }
+                    let gx = g + offsets[source]
+                    switch node.operation {
+                    case .input:
+                        for k in 0..<n { g[k] += gy[k] }
+                    case .dense(let d):
+                        Self.denseBackward(d, gy: gy, gx: gx)
+                    case .convolution(let c):
+                        Self.convolutionBackward(c, gy: gy, gx: gx)
+                    case .elementwiseAffine(let scale, _):
+                        for k in 0..<n { gx[k] += scale[k] * gy[k] }
+                    case .add:
+                        let gz = g + offsets[node.inputs[1]]
+                        for k in 0..<n { gx[k] += gy[k] }
+                        for k in 0..<n { gz[k] += gy[k] }
+                    case .relu:
+                        let x = v + offsets[source]
+                        for k in 0..<n where x[k] > 0 { gx[k] += gy[k] }
+                    }
+                }
+            }
+        }
+        if inputGradient.count != sizes[0] {
+            inputGradient = [Double](repeating: 0, count: sizes[0])
+        }
+        for k in 0..<sizes[0] { inputGradient[k] = gradients[k] }
+    }
+
+    // MARK: Kernels
+
+    /// `y = W x + b`.
+    private static func denseForward(_ d: DenseLayer, x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        let rows = d.weights.rows, columns = d.weights.columns
+        d.weights.values.withUnsafeBufferPointer { w in
+            d.bias.withUnsafeBufferPointer { b in
+                for i in 0..<rows {
+                    var s = 0.0
+                    let row = i * columns
+                    for j in 0..<columns { s += w[row + j] * x[j] }
+                    y[i] = s + b[i]
+                }
+            }
+        }
+    }
+
+    /// `gx += Wᵀ gy`, row by row so the weights are read in storage order; rows with a zero
+    /// gradient (inactive ReLUs downstream) are skipped.
+    private static func denseBackward(_ d: DenseLayer, gy: UnsafePointer<Double>, gx: UnsafeMutablePointer<Double>) {
+        let rows = d.weights.rows, columns = d.weights.columns
+        d.weights.values.withUnsafeBufferPointer { w in
+            for i in 0..<rows {
+                let gi = gy[i]
+                if gi == 0 { continue }
+                let row = i * columns
+                for j in 0..<columns { gx[j] += w[row + j] * gi }
+            }
+        }
+    }
+
+    /// The ONNX `Conv` forward pass (same index arithmetic as `Network.evaluate`).
+    private static func convolutionForward(_ c: Convolution, x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
+        let out = c.outputShape
+        let (outH, outW) = (out[1], out[2])
+        let cpg = c.channelsPerGroup
+        let outPerGroup = c.outChannels / c.groups
+        let (kH, kW) = (c.kernel.height, c.kernel.width)
+        c.weights.withUnsafeBufferPointer { w in
+            for m in 0..<c.outChannels {
+                let g = m / outPerGroup
+                let bias = c.bias[m]
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        var s = 0.0
+                        for ci in 0..<cpg {
+                            let channel = g * cpg + ci
+                            for kh in 0..<kH {
+                                let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
+                                if ih < 0 || ih >= inH { continue }
+                                let wRow = ((m * cpg + ci) * kH + kh) * kW
+                                let xRow = (channel * inH + ih) * inW
+                                for kw in 0..<kW {
+                                    let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
+                                    if iw < 0 || iw >= inW { continue }
+                                    s += w[wRow + kw] * x[xRow + iw]
+                                }
+                            }
+                        }
+                        y[(m * outH + oh) * outW + ow] = s + bias
+                    }
+                }
+            }
+        }
+    }
+
+    /// The transposed convolution: every output gradient is scattered back over the input
+    /// window that produced it, weighted by the kernel.
+    private static func convolutionBackward(_ c: Convolution, gy: UnsafePointer<Double>, gx: UnsafeMutablePointer<Double>) {
+        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
+        let out = c.outputShape
+        let (outH, outW) = (out[1], out[2])
+        let cpg = c.channelsPerGroup
+        let outPerGroup = c.outChannels / c.groups
+        let (kH, kW) = (c.kernel.height, c.kernel.width)
+        c.weights.withUnsafeBufferPointer { w in
+            for m in 0..<c.outChannels {
+                let g = m / outPerGroup
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        let go = gy[(m * outH + oh) * outW + ow]
+                        if go == 0 { continue }
+                        for ci in 0..<cpg {
+                            let channel = g * cpg + ci
+                            for kh in 0..<kH {
+                                let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
+                                if ih < 0 || ih >= inH { continue }
+                                let wRow = ((m * cpg + ci) * kH + kh) * kW
+                                let xRow = (channel * inH + ih) * inW
+                                for kw in 0..<kW {
+                                    let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
+                                    if iw < 0 || iw >= inW { continue }
+                                    gx[xRow + iw] += w[wRow + kw] * go
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import LPAbstraction
+import Network
+
+/// The theory of the DPLL(T) search: sound bounds, then the LP, over one problem's input region
+/// under a phase assignment. One instance per worker (it owns the worker's GLPK problem, and GLPK
+/// keeps its environment per thread).
+final class Theory {
+    let network: Network
+    let problem: Problem
+    let propagator: BoundPropagator
+    /// The worker's LP relaxation, built on first use and warm-started afterwards (type-erased so
+    /// this file does not depend on how the LP is implemented; see `LPCheck.swift`).
+    var lpState: AnyObject?
+    /// Set when the LP cannot be built or fails: the search then goes on with bounds alone.
+    var lpUnavailable = false
+
+    init(network: Network, problem: Problem, propagator: BoundPropagator) {
+        self.network = network
+        self.problem = problem
+        self.propagator = propagator
+    }
+
+    /// Sound bounds over a region, and what they say about the problem's conjunction.
+    struct Evaluation {
+        var bounds: NetworkBounds
+        /// Per output constraint: a sound lower bound of `c·y − rhs` (`+∞` when infeasible).
+        var margins: [Double]
+        /// The region cannot contain a point satisfying the conjunction.
+        var refuted: Bool
+
+        /// The constraint closest to refutation: the LP minimises its left-hand side.
+        var hardestConstraint: Int {
+            margins.indices.max { margins[$0] < margins[$1] } ?? 0
+        }
+
+        /// The best (largest) margin; `-∞` when the conjunction has no output constraint.
+        var bestMargin: Double { margins.max() ?? -.infinity }
+    }
+
+    /// Bounds over `box` under `assignment` and whether they refute the conjunction: the region is
+    /// empty, or some constraint's sound lower bound exceeds its right-hand side.
+    func evaluate(box: Box, assignment: PhaseAssignment?) -> Evaluation {
+        let bounds = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
+        if bounds.isInfeasible || problem.trivallyRefuted {
+            return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
+        }
+        var refuted = false
+        var margins: [Double] = []
+        for c in problem.outputConstraints {
+            // The interval bound of the output is sometimes tighter for single-output objectives.
+            var lower = propagator.lowerBound(outputCoefficients: c.coefficients, box: box,
+                                              assignment: assignment, bounds: bounds)
+            lower = max(lower, Self.intervalLowerBound(c.coefficients, bounds.output))
+            margins.append(lower - c.rhs)
+            if Problem.refutes(lower: lower, c) { refuted = true }
+        }
+        return Evaluation(bounds: bounds, margins: margins, refuted: refuted)
+    }
+
+    /// `min Σ c_j y_j` over the output box, rounded down (each product and sum is exact to
+    /// within rounding; the final widening covers it).
+    static func intervalLowerBound(_ c: [Double], _ output: LayerBounds) -> Double {
+        var s = 0.0
+        var magnitude = 0.0
+        for j in c.indices where c[j] != 0 {
+            let term = c[j] > 0 ? c[j] * output.lower[j] : c[j] * output.upper[j]
+            s += term
+            magnitude += abs(term)
+        }
+        if !s.isFinite { return -.infinity }
+        return s - magnitude * Double(c.count + 2) * 0x1p-52 - Double.leastNonzeroMagnitude
+    }
+}
+
+extension SolverState {
+    /// The theory check after propagation, when bounds were inconclusive: the LP with the
+    /// conjunction's constraints and the fixed phases (warm-started). Infeasible or a value that
+    /// refutes → conflict; an optimum → a candidate point for the real network.
+    func check(_ evaluation: Theory.Evaluation) -> PropagationOutcome {
+        guard options.lpAtNodes, !theory.lpUnavailable else { return .open }
+        let clock = Stopwatch()
+        let result = theory.lpCheck(box: problem.box, evaluation: evaluation, assignment: trail.assignment,
+                                    deadline: deadline, lpCalls: &stats.lpCalls)
+        stats.checkSeconds += clock.seconds
+        switch result {
+        case .refuted(let certificate):
+            return .conflict(theoryConflict(certificate: certificate))
+        case .candidate(let x):
+            if let ce = tryCandidate(x) { return .counterexample(ce) }
+            return .open
+        case .timeout:
+            return .timeout
+        case .unavailable:
+            return .open
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import LPAbstraction
+import Network
+
+extension SolverState {
+    /// Picks the next branching literal: among the neurons the current bounds leave unstable, the
+    /// one with the largest BaBSR-like score — the area of its triangle relaxation
+    /// `−l·u/(u−l)` (what fixing it removes from the relaxation), times a static estimate of its
+    /// influence on the objective, times its conflict activity. The phase follows the last
+    /// candidate point (phase saving), else the larger side of the interval.
+    /// Returns nil when no neuron is unstable: the region is linear under the assignment.
+    func decide() -> Literal? {
+        let clock = Stopwatch()
+        defer { stats.decideSeconds += clock.seconds }
+        guard let evaluation else { return nil }
+        var best: (variable: Int, score: Double, l: Double, u: Double)?
+        for layer in 0..<variables.layerCount {
+            let b = evaluation.bounds.preActivation[layer]
+            for i in b.lower.indices {
+                let v = variables.offsets[layer] + i
+                let (l, u) = (b.lower[i], b.upper[i])
+                guard trail.value[v] == nil, l < 0, u > 0 else { continue }
+                let area = -l * u / (u - l)
+                let score = area * importance[v] * (1 + activity[v])
+                if best == nil || score > best!.score { best = (v, score, l, u) }
+            }
+        }
+        guard let best else { return nil }
+        let phase = savedPhase[best.variable] ?? (best.u >= -best.l ? .active : .inactive)
+        stats.decisions += 1
+        return Literal(variable: best.variable, phase: phase)
+    }
+
+    /// Bumps the activity of a learned clause's variables (VSIDS): neurons that keep appearing in
+    /// conflicts are branched on earlier after a restart.
+    func bumpActivity(_ clause: [Literal]) {
+        for l in clause { activity[l.variable] += activityIncrement }
+        activityIncrement /= options.activityDecay
+        if activityIncrement > 1e100 {
+            for v in activity.indices { activity[v] *= 1e-100 }
+            activityIncrement *= 1e-100
+        }
+    }
+}
+
+/// Static estimates of each neuron's influence on the objective.
+enum Importance {
+    /// Back-propagates `|c|` of the hardest-looking output constraint through `|W|` (dense layers;
+    /// other nodes pass it on unchanged or, for convolutions, spread it evenly): a cheap stand-in for
+    /// the back-substitution coefficients BaBSR uses, normalised to mean 1 per layer.
+    static func estimate(network: Network, problem: Problem, variables: VariableMap) -> [Double] {
+        var result = [Double](repeating: 1, count: variables.count)
+        guard network.nodes[network.output].size == network.outputSize else { return result }
+        var c = [Double](repeating: 0, count: network.outputSize)
+        for constraint in problem.outputConstraints {
+            for j in c.indices { c[j] += abs(constraint.coefficients[j]) }
+        }
+        if c.allSatisfy({ $0 == 0 }) { return result }
+        var weight = [[Double]?](repeating: nil, count: network.nodes.count)
+        weight[network.output] = c
+        for k in stride(from: network.nodes.count - 1, through: 1, by: -1) {
+            guard let w = weight[k] else { continue }
+            let node = network.nodes[k]
+            func add(_ input: Int, _ value: [Double]) {
+                if let old = weight[input] { weight[input] = zip(old, value).map(+) } else { weight[input] = value }
+            }
+            switch node.operation {
+            case .input: break
+            case .dense(let d):
+                var x = [Double](repeating: 0, count: d.weights.columns)
+                for i in 0..<d.weights.rows where w[i] != 0 {
+                    for j in 0..<d.weights.columns { x[j] += w[i] * abs(d.weights[i, j]) }
+                }
+                add(node.inputs[0], x)
+            case .convolution:
+                let total = w.reduce(0, +)
+                let n = network.nodes[node.inputs[0]].size
+                add(node.inputs[0], [Double](repeating: total / Double(max(n, 1)), count: n))
+            case .elementwiseAffine(let scale, _):
+                add(node.inputs[0], zip(w, scale).map { $0 * abs($1) })
+            case .add:
+                add(node.inputs[0], w)
+                add(node.inputs[1], w)
+            case .relu:
+                add(node.inputs[0], w)
+            }
+        }
+        for (layer, relu) in network.reluNodes.enumerated() {
+            guard let w = weight[relu] else { continue }
+            let mean = w.reduce(0, +) / Double(max(w.count, 1))
+            guard mean > 0 else { continue }
+            for i in w.indices { result[variables.offsets[layer] + i] = 0.05 + w[i] / mean }
+        }
+        return result
+    }
+}

@@ -1,0 +1,190 @@
+import Dispatch
+import LPAbstraction
+import Network
+import VNNLib
+
+/// Branch and bound over input sub-boxes, for networks with few inputs (ACAS Xu has 5).
+///
+/// Each sub-box is bounded (symbolic bounds); if that does not refute it, its centre is tried as a
+/// counterexample, the LP is solved when few ReLUs are unstable, and otherwise the box is split in
+/// two along the dimension whose split helps the bounds most. A box with only a handful of
+/// unstable ReLUs goes to the ReLU search (`Solve.swift`), which settles it exactly. Workers go
+/// depth-first on their own stacks and donate their oldest (largest) box when another is idle.
+enum InputSplitting {
+    struct Task: Sendable {
+        var box: Box
+        var depth: Int
+        /// The box's evaluation when the split heuristic already computed it.
+        var evaluation: Theory.Evaluation?
+    }
+
+    /// Searches `problem` by input splitting with `threads` workers.
+    static func run(network: Network, specification: Specification, problem: Problem, options: SearchOptions,
+                    threads: Int, deadline: ContinuousClock.Instant,
+                    propagator: BoundPropagator) -> (SearchOutcome, SearchStatistics) {
+        let pool = WorkPool<Task>()
+        pool.push(Task(box: problem.box, depth: 0, evaluation: nil))
+        let results = ResultCollector()
+        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+            var worker = Worker(network: network, specification: specification, problem: problem,
+                                options: options, deadline: deadline, propagator: propagator)
+            while let first = pool.next() {
+                var stack = [first]
+                while let task = stack.popLast() {
+                    if pool.isStopped { break }
+                    if ContinuousClock.now >= deadline {
+                        results.record(.timeout)
+                        pool.stop()
+                        break
+                    }
+                    switch worker.process(task) {
+                    case .done(let outcome):
+                        results.record(outcome)
+                        switch outcome {
+                        case .counterexample, .timeout: pool.stop()
+                        case .refuted, .unknown: break
+                        }
+                    case .split(let children):
+                        stack.append(contentsOf: children.reversed())
+                    }
+                    if stack.count >= 2, pool.isHungry { pool.push(stack.removeFirst()) }
+                }
+                pool.finish()
+            }
+            results.add(worker.stats)
+        }
+        return (results.outcome, results.statistics)
+    }
+
+    enum Step {
+        case done(SearchOutcome)
+        /// Children to search, first one first.
+        case split([Task])
+    }
+
+    /// One thread's share of the input-splitting search (owns its LP).
+    struct Worker {
+        let network: Network
+        let specification: Specification
+        let problem: Problem
+        let options: SearchOptions
+        let deadline: ContinuousClock.Instant
+        let propagator: BoundPropagator
+        let theory: Theory
+        let checker: CounterexampleChecker
+        var stats = SearchStatistics()
+
+        init(network: Network, specification: Specification, problem: Problem, options: SearchOptions,
+             deadline: ContinuousClock.Instant, propagator: BoundPropagator) {
+            self.network = network
+            self.specification = specification
+            self.problem = problem
+            self.options = options
+            self.deadline = deadline
+            self.propagator = propagator
+            theory = Theory(network: network, problem: problem, propagator: propagator)
+            checker = CounterexampleChecker(network: network, specification: specification)
+        }
+
+        mutating func process(_ task: Task) -> Step {
+            stats.nodes += 1
+            let box = task.box
+            let evaluation: Theory.Evaluation
+            if let e = task.evaluation {
+                evaluation = e
+            } else {
+                let clock = Stopwatch()
+                evaluation = theory.evaluate(box: box, assignment: nil)
+                stats.propagateSeconds += clock.seconds
+            }
+            if evaluation.refuted { return .done(.refuted) }
+
+            if let ce = tryPoint(zip(box.lower, box.upper).map { ($0 + $1) / 2 }) { return .done(.counterexample(ce)) }
+
+            let unstable = evaluation.bounds.unstableCount
+            if unstable <= options.inputSplitReLUSearchMaxUnstable || isTooSmall(box) {
+                return .done(searchReLUs(in: box))
+            }
+            if unstable <= options.inputSplitLPMaxUnstable, !theory.lpUnavailable {
+                let clock = Stopwatch()
+                let result = theory.lpCheck(box: box, evaluation: evaluation, assignment: nil,
+                                            deadline: deadline, lpCalls: &stats.lpCalls)
+                stats.checkSeconds += clock.seconds
+                switch result {
+                case .refuted: return .done(.refuted)
+                case .candidate(let x):
+                    if let ce = tryPoint(x) { return .done(.counterexample(ce)) }
+                case .timeout: return .done(.timeout)
+                case .unavailable: break
+                }
+            }
+            let clock = Stopwatch()
+            defer { stats.decideSeconds += clock.seconds }
+            stats.inputSplits += 1
+            return .split(split(box, depth: task.depth))
+        }
+
+        /// Runs the real network on a point (clamped into the problem's box).
+        mutating func tryPoint(_ x: [Double]) -> Counterexample? {
+            let clock = Stopwatch()
+            defer { stats.falsifySeconds += clock.seconds }
+            return checker.check(x, caseIndex: problem.caseIndex)
+        }
+
+        func isTooSmall(_ box: Box) -> Bool {
+            box.lower.indices.allSatisfy { i in
+                box.upper[i] - box.lower[i] <= options.minimumRelativeWidth * max(1, abs(box.lower[i]), abs(box.upper[i]))
+            }
+        }
+
+        /// The exact ReLU search on one sub-box (single-threaded: the pool parallelises boxes).
+        mutating func searchReLUs(in box: Box) -> SearchOutcome {
+            var sub = problem
+            sub.box = box
+            let state = SolverState(network: network, problem: sub, specification: specification, options: options,
+                                    deadline: deadline, propagator: propagator, shared: SharedClauseStore(), pool: nil)
+            let outcome = state.solve(cube: [])
+            stats.merge(state.stats)
+            return outcome
+        }
+
+        /// Splits at the midpoint of one dimension. With few dimensions, every dimension is tried
+        /// and the one whose worse child has the largest margin wins (the children's evaluations
+        /// are kept); otherwise the widest dimension relative to the root box.
+        mutating func split(_ box: Box, depth: Int) -> [Task] {
+            let d = box.dimension
+            func halves(_ i: Int) -> (Box, Box) {
+                let mid = box.lower[i] + (box.upper[i] - box.lower[i]) / 2
+                var left = box, right = box
+                left.upper[i] = mid
+                right.lower[i] = mid
+                return (left, right)
+            }
+            let widths = (0..<d).map { i -> Double in
+                let root = problem.box.upper[i] - problem.box.lower[i]
+                return root > 0 ? (box.upper[i] - box.lower[i]) / root : 0
+            }
+            if d <= options.bestBoundSplitMaxDimension {
+                var best: (score: Double, width: Double, tasks: [Task])?
+                for i in 0..<d where widths[i] > 0 && box.upper[i] > box.lower[i] {
+                    let (l, r) = halves(i)
+                    let el = theory.evaluate(box: l, assignment: nil)
+                    let er = theory.evaluate(box: r, assignment: nil)
+                    func score(_ e: Theory.Evaluation) -> Double { e.refuted ? .infinity : e.bestMargin }
+                    let s = min(score(el), score(er))
+                    if best == nil || s > best!.score || (s == best!.score && widths[i] > best!.width) {
+                        // Search the child closer to a counterexample first.
+                        let first = score(el) <= score(er)
+                        let tl = Task(box: l, depth: depth + 1, evaluation: el)
+                        let tr = Task(box: r, depth: depth + 1, evaluation: er)
+                        best = (s, widths[i], first ? [tl, tr] : [tr, tl])
+                    }
+                }
+                if let best { return best.tasks }
+            }
+            let i = widths.indices.max { widths[$0] < widths[$1] } ?? 0
+            let (l, r) = halves(i)
+            return [Task(box: l, depth: depth + 1, evaluation: nil), Task(box: r, depth: depth + 1, evaluation: nil)]
+        }
+    }
+}

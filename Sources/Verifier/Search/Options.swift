@@ -1,0 +1,52 @@
+/// Every tunable of the search in one table, with its default and why (CaDiCaL's `options.h`).
+///
+/// Passed by value to every worker: nothing in the search reads global settings.
+struct SearchOptions: Sendable {
+    // MARK: Falsification
+    /// Share of the time limit the up-front falsifier (random + PGD attack) may use.
+    var falsifyShare = 0.05
+    /// Upper bound on the up-front falsifier's time, seconds: sat instances are found in the first
+    /// second or two; the rest of the time is better spent searching.
+    var falsifyMaxSeconds = 5.0
+
+    // MARK: Input splitting
+    /// Input splitting is used when the network has at most this many inputs (ACAS Xu has 5):
+    /// halving a box halves the width of every bound, and few dimensions keep the tree shallow.
+    var inputSplitMaxDimension = 10
+    /// Choose the split dimension by trying every dimension and keeping the one whose worse child
+    /// has the best bound (costs 2·d bound calls; worth it for d ≤ this).
+    var bestBoundSplitMaxDimension = 6
+    /// Solve the LP on a sub-box when at most this many ReLUs are unstable there: the triangle LP
+    /// is then nearly exact, and cheaper than the splits it saves.
+    var inputSplitLPMaxUnstable = 40
+    /// Hand a sub-box to the ReLU search when at most this many ReLUs are unstable there: a few
+    /// phase decisions settle it exactly, which input splitting can only approach.
+    var inputSplitReLUSearchMaxUnstable = 8
+    /// Below this relative width a box is not split again (floating point stops helping); the
+    /// ReLU search decides it instead.
+    var minimumRelativeWidth = 1e-7
+
+    // MARK: ReLU search
+    /// Run the LP at a search node when the bounds alone are inconclusive.
+    var lpAtNodes = true
+    /// Verify an LP certificate's small conflict set by re-checking the sub-assignment before
+    /// learning it (the LP's relaxation may depend on bounds derived from the whole assignment).
+    var verifyCertificates = true
+    /// Luby restart unit, in conflicts.
+    var restartBase = 64
+    /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).
+    var activityBump = 1.0
+    var activityDecay = 0.95
+
+    // MARK: Stabilization
+    /// Conflicts without a new level-0 fact after which stabilization runs (at a restart).
+    var stabilizeAfterConflicts = 128
+    /// Most neurons tightened per stabilization round.
+    var stabilizeNeurons = 32
+    /// Share of the remaining time one stabilization round may use.
+    var stabilizeTimeShare = 0.1
+
+    // MARK: Parallel search
+    /// Conflicts a worker searches before it checks whether idle workers want part of its tree.
+    var donationCheckInterval = 4
+}

@@ -1,0 +1,74 @@
+import LPAbstraction
+import Network
+import VNNLib
+
+/// One question of the search: is there an input in `box` whose outputs satisfy every constraint
+/// of one conjunction of the violation condition? (One case × one disjunct of a specification.)
+///
+/// Constraints are split by what they mention. A constraint mixing inputs and outputs is relaxed
+/// to an output constraint by bounding its input part over the box: the relaxed conjunction
+/// admits more points, so refuting it still refutes the original (sound), and a candidate point is
+/// only ever accepted after ``CounterexampleChecker`` checks the original condition.
+struct Problem: Sendable {
+    /// An output constraint `coefficients · y ≤ rhs` (`<` when strict).
+    struct OutputConstraint: Sendable {
+        var coefficients: [Double]
+        var rhs: Double
+        var isStrict: Bool
+    }
+
+    /// An input constraint `coefficients · x ≤ rhs`.
+    struct InputConstraint: Sendable {
+        var coefficients: [Double]
+        var rhs: Double
+    }
+
+    var caseIndex: Int
+    var disjunctIndex: Int
+    var box: Box
+    var outputConstraints: [OutputConstraint]
+    var inputConstraints: [InputConstraint]
+    /// Whether the conjunction is refuted before any search (an input constraint that no point of
+    /// the box satisfies).
+    var trivallyRefuted = false
+
+    init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
+        let c = specification.cases[caseIndex]
+        self.caseIndex = caseIndex
+        self.disjunctIndex = disjunctIndex
+        box = Box(lower: c.lower, upper: c.upper)
+        outputConstraints = []
+        inputConstraints = []
+        for constraint in c.violation[disjunctIndex] {
+            var cy = [Double](repeating: 0, count: network.outputSize)
+            var cx = [Double](repeating: 0, count: network.inputSize)
+            var mentionsOutput = false
+            for term in constraint.terms {
+                switch term.variable {
+                case .input(let i): cx[i] += term.coefficient
+                case .output(let j): cy[j] += term.coefficient; mentionsOutput = true
+                }
+            }
+            // min over the box of cx·x, rounded down so the relaxation stays sound.
+            var inputMinimum = 0.0
+            for i in cx.indices where cx[i] != 0 {
+                inputMinimum += cx[i] > 0 ? cx[i] * box.lower[i] : cx[i] * box.upper[i]
+            }
+            inputMinimum -= abs(inputMinimum) * 1e-12 + 1e-300
+            if mentionsOutput {
+                let hasInputPart = cx.contains { $0 != 0 }
+                outputConstraints.append(OutputConstraint(
+                    coefficients: cy, rhs: hasInputPart ? constraint.bound - inputMinimum : constraint.bound,
+                    isStrict: constraint.isStrict && !hasInputPart))
+            } else {
+                if inputMinimum > constraint.bound { trivallyRefuted = true }
+                inputConstraints.append(InputConstraint(coefficients: cx, rhs: constraint.bound))
+            }
+        }
+    }
+
+    /// Whether a sound lower bound `lower` of `constraint`'s left-hand side refutes it.
+    static func refutes(lower: Double, _ constraint: OutputConstraint) -> Bool {
+        constraint.isStrict ? lower >= constraint.rhs : lower > constraint.rhs
+    }
+}

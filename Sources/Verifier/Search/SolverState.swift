@@ -1,0 +1,111 @@
+import LPAbstraction
+import Network
+import VNNLib
+
+/// How a search over one problem (or one cube of it) ended.
+enum SearchOutcome {
+    /// No point of the region satisfies the conjunction (proved).
+    case refuted
+    /// A checked counterexample.
+    case counterexample(Counterexample)
+    /// The deadline passed.
+    case timeout
+    /// The search ended without proof: some leaf could not be decided (an LP failure, or an LP
+    /// point that the real network does not confirm).
+    case unknown
+}
+
+/// A reason for backtracking: a clause all of whose literals are false, or a set of true literals
+/// that the theory refuted together.
+enum Conflict {
+    case clause(Int)
+    case literals([Literal])
+}
+
+/// Everything one worker's DPLL(T) search over one problem knows: the trail, the learned
+/// clauses, the theory, heuristics and counters. Each phase of the loop lives in its own file as
+/// an extension (`Decide.swift`, `Propagate.swift`, `Analyze.swift`, …), CaDiCaL-style.
+final class SolverState {
+    let network: Network
+    let problem: Problem
+    let options: SearchOptions
+    let deadline: ContinuousClock.Instant
+    let theory: Theory
+    let variables: VariableMap
+    let checker: CounterexampleChecker
+    /// Clauses shared with the other workers of this problem.
+    let shared: SharedClauseStore
+    /// The work pool this worker draws cubes from (for donating sub-trees), if parallel.
+    let pool: WorkPool<[Literal]>?
+
+    var trail: Trail
+    var clauses: ClauseDatabase
+    /// Sorted literal lists of every clause this worker holds, so imports skip duplicates.
+    var knownClauses = Set<[Literal]>()
+    /// Learned unit clauses: facts re-asserted at level 0 whenever the worker starts a cube.
+    var units: [Literal] = []
+    /// Position in ``shared`` up to which clauses were imported.
+    var importedUpTo = 0
+    var stats = SearchStatistics()
+
+    /// Per variable: VSIDS-like activity, bumped for variables of learned clauses.
+    var activity: [Double]
+    var activityIncrement = 1.0
+    /// Per variable: the phase seen last at a candidate point (phase saving).
+    var savedPhase: [Phase?]
+    /// Per variable: a static estimate of how much the neuron can move the objective.
+    var importance: [Double]
+    /// The evaluation at the current node (after propagation).
+    var evaluation: Theory.Evaluation?
+
+    /// Levels `1 ... baseLevel` hold the cube's assumptions; the search never backtracks below.
+    var baseLevel = 0
+    /// The cube being searched.
+    var cube: [Literal] = []
+    var conflictsSinceRestart = 0
+    var conflictsSinceStabilize = 0
+    var lubyIndex = 1
+    /// Some leaf could not be decided: the result can at best be `unknown`.
+    var incomplete = false
+    /// Scratch marks for conflict analysis.
+    var seen: [Bool]
+
+    init(network: Network, problem: Problem, specification: Specification, options: SearchOptions,
+         deadline: ContinuousClock.Instant, propagator: BoundPropagator, shared: SharedClauseStore,
+         pool: WorkPool<[Literal]>?) {
+        self.network = network
+        self.problem = problem
+        self.options = options
+        self.deadline = deadline
+        self.theory = Theory(network: network, problem: problem, propagator: propagator)
+        self.variables = VariableMap(network: network)
+        self.checker = CounterexampleChecker(network: network, specification: specification)
+        self.shared = shared
+        self.pool = pool
+        trail = Trail(network: network, variables: variables)
+        clauses = ClauseDatabase(variableCount: variables.count)
+        activity = Array(repeating: 0, count: variables.count)
+        savedPhase = Array(repeating: nil, count: variables.count)
+        seen = Array(repeating: false, count: variables.count)
+        importance = Importance.estimate(network: network, problem: problem, variables: variables)
+    }
+
+    var isPastDeadline: Bool { ContinuousClock.now >= deadline }
+
+    /// Runs the real network on a candidate input: returns a checked counterexample, and saves the
+    /// phases the input induces (the next decisions follow them, towards that point).
+    func tryCandidate(_ input: [Double]) -> Counterexample? {
+        let clock = Stopwatch()
+        defer { stats.falsifySeconds += clock.seconds }
+        var x = input
+        for i in x.indices { x[i] = min(max(x[i], problem.box.lower[i]), problem.box.upper[i]) }
+        let values: [[Double]] = network.nodeValues(x)
+        for (layer, node) in network.reluNodes.enumerated() {
+            let pre = values[network.nodes[node].inputs[0]]
+            for i in pre.indices {
+                savedPhase[variables.variable(NeuronID(layer: layer, index: i))] = pre[i] > 0 ? .active : .inactive
+            }
+        }
+        return checker.check(x, caseIndex: problem.caseIndex) ?? (x == input ? nil : checker.check(input, caseIndex: problem.caseIndex))
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Counters and per-phase timings of one verification run, for `--stats-json` and for tuning.
+///
+/// Every counter is summed over all cases, conjunctions and worker threads, so with several
+/// threads the times are CPU seconds spent in each phase, not wall-clock time.
+public struct SearchStatistics: Sendable, Codable, Equatable {
+    /// Search nodes visited: ReLU-search nodes whose theory was checked, plus input sub-boxes.
+    public var nodes = 0
+    /// Branching decisions (ReLU phases chosen by ``decide``).
+    public var decisions = 0
+    /// Phases implied by bounds or by learned clauses (not decided).
+    public var propagations = 0
+    /// Conflicts: nodes refuted by bounds, LP or clauses.
+    public var conflicts = 0
+    /// Clauses learned by conflict analysis (unit facts included).
+    public var learnedClauses = 0
+    /// Search restarts.
+    public var restarts = 0
+    /// LP solves (checks, certificate verification and tightening).
+    public var lpCalls = 0
+    /// Stabilization rounds (LP tightening of near-stable neurons).
+    public var stabilizations = 0
+    /// Input-box splits (low-dimensional inputs).
+    public var inputSplits = 0
+    /// Seconds spent choosing branches (decide, and choosing input split dimensions).
+    public var decideSeconds = 0.0
+    /// Seconds spent in propagation (bounds under the assignment, unit propagation).
+    public var propagateSeconds = 0.0
+    /// Seconds spent in theory checks (LP).
+    public var checkSeconds = 0.0
+    /// Seconds spent analysing conflicts (including certificate verification).
+    public var analyzeSeconds = 0.0
+    /// Seconds spent in falsification (attacks and candidate checks).
+    public var falsifySeconds = 0.0
+    /// Seconds spent stabilizing (LP tightening).
+    public var stabilizeSeconds = 0.0
+
+    /// Empty statistics.
+    public init() {}
+
+    /// Adds another run's counters and times to these.
+    public mutating func merge(_ other: SearchStatistics) {
+        nodes += other.nodes
+        decisions += other.decisions
+        propagations += other.propagations
+        conflicts += other.conflicts
+        learnedClauses += other.learnedClauses
+        restarts += other.restarts
+        lpCalls += other.lpCalls
+        stabilizations += other.stabilizations
+        inputSplits += other.inputSplits
+        decideSeconds += other.decideSeconds
+        propagateSeconds += other.propagateSeconds
+        checkSeconds += other.checkSeconds
+        analyzeSeconds += other.analyzeSeconds
+        falsifySeconds += other.falsifySeconds
+        stabilizeSeconds += other.stabilizeSeconds
+    }
+}
+
+/// A started timer (nnenum's `Timers.tic/toc`, as a value): read ``seconds`` to "toc".
+struct Stopwatch {
+    private let start = ContinuousClock.now
+
+    /// Seconds since the stopwatch was created.
+    var seconds: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Network
+import VNNLib
+
+/// The outcome of one suite instance.
+public struct SuiteOutcome: Sendable {
+    /// The instance that ran.
+    public var instance: SuiteInstance
+    /// `sat`, `unsat`, `unknown`, `timeout`, or `error`.
+    public var verdict: String
+    /// Wall time in seconds, loading included.
+    public var seconds: Double
+    /// The time limit actually applied.
+    public var timeout: Double
+    /// The error message when `verdict` is `error`.
+    public var message: String?
+    /// The published verdict, when ground truth was given.
+    public var published: String?
+
+    /// Whether the answer contradicts a published `sat`/`unsat` verdict.
+    public var isWrong: Bool {
+        guard let published, ["sat", "unsat"].contains(published), ["sat", "unsat"].contains(verdict) else { return false }
+        return published != verdict
+    }
+}
+
+/// Runs a VNN-COMP instance list one instance after another and writes `results.csv` as it goes.
+public struct SuiteRunner {
+    /// Folder the instance paths are relative to.
+    public var root: String
+    /// Multiplies every instance's timeout.
+    public var timeoutScale: Double = 1
+    /// Caps every instance's timeout (after scaling).
+    public var maxTimeout: Double?
+    /// Options passed to the verifier (its timeout is replaced per instance).
+    public var options: VerificationOptions
+    /// Published verdicts to compare against.
+    public var groundTruth: GroundTruth?
+
+    /// Creates a runner.
+    public init(root: String, options: VerificationOptions, groundTruth: GroundTruth? = nil) {
+        self.root = root
+        self.options = options
+        self.groundTruth = groundTruth
+    }
+
+    /// The header of the results file.
+    public static let resultsHeader = "onnx,vnnlib,timeout,verdict,time_s"
+
+    /// Runs every instance; `resultsPath` (when given) receives one flushed row per instance, and
+    /// `progress` is told before (`nil` outcome) and after each one.
+    public func run(_ instances: [SuiteInstance], resultsPath: String?,
+                    progress: (Int, SuiteInstance, SuiteOutcome?) -> Void) throws -> [SuiteOutcome] {
+        var sink: FileHandle?
+        if let resultsPath {
+            guard FileManager.default.createFile(atPath: resultsPath, contents: Data((Self.resultsHeader + "\n").utf8)),
+                  let handle = FileHandle(forWritingAtPath: resultsPath) else {
+                throw SuiteError.unreadable(path: resultsPath, reason: "cannot create the results file")
+            }
+            handle.seekToEndOfFile()
+            sink = handle
+        }
+        defer { try? sink?.close() }
+        var outcomes: [SuiteOutcome] = []
+        for (index, instance) in instances.enumerated() {
+            progress(index, instance, nil)
+            let outcome = runOne(instance)
+            outcomes.append(outcome)
+            if let sink {
+                let row = "\(instance.onnx),\(instance.vnnlib),\(Self.format(outcome.timeout)),\(outcome.verdict),\(String(format: "%.3f", outcome.seconds))\n"
+                sink.write(Data(row.utf8))
+                try? sink.synchronize()
+            }
+            progress(index, instance, outcome)
+        }
+        return outcomes
+    }
+
+    /// Runs one instance: load, verify within the (scaled, capped) limit, compare.
+    public func runOne(_ instance: SuiteInstance) -> SuiteOutcome {
+        var limit = instance.timeout * timeoutScale
+        if let maxTimeout { limit = min(limit, maxTimeout) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcome = SuiteOutcome(instance: instance, verdict: "error", seconds: 0, timeout: limit,
+                                   published: groundTruth?.verdict(onnx: instance.onnx, vnnlib: instance.vnnlib))
+        do {
+            let network = try Network.load(contentsOf: resolve(instance.onnx))
+            let specification = try VNNLibParser.parse(contentsOf: resolve(instance.vnnlib))
+            var options = self.options
+            let remaining = Duration.seconds(limit) - (clock.now - start)
+            options.timeout = max(remaining, .zero)
+            let result = Verifier.verify(network: network, specification: specification, options: options)
+            outcome.verdict = result.verdict.rawValue
+        } catch {
+            outcome.message = "\(error)"
+        }
+        let elapsed = clock.now - start
+        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return outcome
+    }
+
+    private func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (root as NSString).appendingPathComponent(path)
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
+
+/// Totals over a suite run.
+public struct SuiteSummary: Sendable {
+    /// Instances run.
+    public var total = 0
+    /// Counts per verdict.
+    public var sat = 0, unsat = 0, unknown = 0, timeout = 0, error = 0
+    /// Instances whose published verdict is known (`sat`/`unsat`) and that we answered.
+    public var agreeing = 0
+    /// Answers contradicting a published verdict.
+    public var wrong: [SuiteOutcome] = []
+    /// Sum of wall times.
+    public var seconds = 0.0
+
+    /// Solved instances (`sat` + `unsat`).
+    public var solved: Int { sat + unsat }
+
+    /// Tallies outcomes.
+    public init(_ outcomes: [SuiteOutcome]) {
+        for o in outcomes {
+            total += 1
+            seconds += o.seconds
+            switch o.verdict {
+            case "sat": sat += 1
+            case "unsat": unsat += 1
+            case "unknown": unknown += 1
+            case "timeout": timeout += 1
+            default: error += 1
+            }
+            if o.isWrong { wrong.append(o) } else if o.published == o.verdict, o.verdict == "sat" || o.verdict == "unsat" { agreeing += 1 }
+        }
+    }
+}

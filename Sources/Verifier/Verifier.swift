@@ -1,0 +1,116 @@
+import Foundation
+import LPAbstraction
+import Network
+import VNNLib
+
+/// Settings of one verification run.
+public struct VerificationOptions: Sendable {
+    /// Wall-clock limit for the whole run; the result is ``Verdict/timeout`` when it passes.
+    public var timeout: Duration
+    /// Worker threads for the parallel search.
+    public var threads: Int
+    /// Seed of every random choice (falsification), so runs are reproducible.
+    public var seed: UInt64
+
+    /// Creates options; `threads` defaults to the number of active cores.
+    public init(timeout: Duration = .seconds(60), threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                seed: UInt64 = 0) {
+        self.timeout = timeout
+        self.threads = max(1, threads)
+        self.seed = seed
+    }
+}
+
+/// The answer of ``Verifier/verify(network:specification:options:)``.
+public struct VerificationResult: Sendable {
+    /// `sat`, `unsat`, `unknown` or `timeout`.
+    public var verdict: Verdict
+    /// The checked counterexample when the verdict is `sat`.
+    public var counterexample: Counterexample?
+    /// What the search did and where its time went.
+    public var statistics: SearchStatistics
+
+    /// Creates a result.
+    public init(verdict: Verdict, counterexample: Counterexample?, statistics: SearchStatistics) {
+        self.verdict = verdict
+        self.counterexample = counterexample
+        self.statistics = statistics
+    }
+}
+
+/// The verifier: falsification first, then a complete search per case and conjunction.
+///
+/// The property is violated when some case's box holds an input satisfying one of its
+/// conjunctions, so the verdict is `unsat` only when every case × conjunction pair is refuted by
+/// sound reasoning (bounds, LP values, verified infeasibility), and `sat` only with a counterexample
+/// that ``CounterexampleChecker`` confirmed on the original network.
+public enum Verifier {
+    /// Verifies `specification` on `network` within `options.timeout`.
+    public static func verify(network: Network, specification: Specification,
+                              options: VerificationOptions) -> VerificationResult {
+        verify(network: network, specification: specification, options: options, search: SearchOptions())
+    }
+
+    /// As the public entry, with the search's tunables (tests use this to switch parts off).
+    static func verify(network: Network, specification: Specification, options: VerificationOptions,
+                       search: SearchOptions) -> VerificationResult {
+        let start = ContinuousClock.now
+        let deadline = start + options.timeout
+        var stats = SearchStatistics()
+        func result(_ verdict: Verdict, _ ce: Counterexample? = nil) -> VerificationResult {
+            VerificationResult(verdict: verdict, counterexample: ce, statistics: stats)
+        }
+        guard specification.inputCount == network.inputSize, specification.outputCount == network.outputSize else {
+            return result(.unknown)
+        }
+
+        // 1. Falsification: cheap attacks find most counterexamples of sat instances.
+        let falsifyBudget = min(search.falsifyMaxSeconds, options.timeout.inSeconds * search.falsifyShare)
+        if falsifyBudget > 0 {
+            let falsifyClock = Stopwatch()
+            let falsifier = Falsifier(network: network, specification: specification,
+                                      options: FalsificationOptions(seed: options.seed))
+            let falsifyDeadline = min(deadline, ContinuousClock.now + .milliseconds(Int64(falsifyBudget * 1000)))
+            let found = falsifier.run(deadline: falsifyDeadline)
+            stats.falsifySeconds += falsifyClock.seconds
+            if let found { return result(.sat, found) }
+        }
+
+        // 2. One problem per case × conjunction; the cheap root bounds settle many of them.
+        let propagator = BoundPropagator(network: network)
+        var open: [Problem] = []
+        for c in specification.cases.indices {
+            for d in specification.cases[c].violation.indices {
+                let problem = Problem(specification: specification, caseIndex: c, disjunctIndex: d, network: network)
+                let evaluation = Theory(network: network, problem: problem, propagator: propagator)
+                    .evaluate(box: problem.box, assignment: nil)
+                stats.nodes += 1
+                if !evaluation.refuted { open.append(problem) }
+            }
+        }
+
+        // 3. The complete search of each open problem, in order, each with the time left.
+        var undecided = false
+        for problem in open {
+            if ContinuousClock.now >= deadline { return result(.timeout) }
+            let (outcome, s): (SearchOutcome, SearchStatistics)
+            if network.inputSize <= search.inputSplitMaxDimension {
+                (outcome, s) = InputSplitting.run(network: network, specification: specification, problem: problem,
+                                                  options: search, threads: options.threads, deadline: deadline,
+                                                  propagator: propagator)
+            } else {
+                (outcome, s) = ReLUSearch.run(network: network, specification: specification, problem: problem,
+                                              options: search, threads: options.threads, deadline: deadline,
+                                              propagator: propagator)
+            }
+            stats.merge(s)
+            switch outcome {
+            case .counterexample(let ce): return result(.sat, ce)
+            case .timeout: return result(.timeout)
+            case .unknown: undecided = true
+            case .refuted: break
+            }
+        }
+        return result(undecided ? .unknown : .unsat)
+    }
+}

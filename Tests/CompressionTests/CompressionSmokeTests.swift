@@ -1,6 +1,0 @@
-import XCTest
-@testable import Compression
-
-final class CompressionSmokeTests: XCTestCase {
-    func testModuleLoads() throws {}
-}

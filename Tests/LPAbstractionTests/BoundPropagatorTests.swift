@@ -1,0 +1,182 @@
+import XCTest
+import Network
+@testable import LPAbstraction
+
+/// Soundness and tightness of interval and symbolic bounds on networks built in code.
+final class BoundPropagatorTests: XCTestCase {
+    /// Checks every node value at every sample (evaluated in `Float80`, so rounding in the check
+    /// is far below the bounds' widening) against `bounds`; returns the number of samples checked.
+    @discardableResult
+    func assertContains(_ network: Network, _ bounds: NetworkBounds, points: [[Double]],
+                        assignment: PhaseAssignment? = nil, file: StaticString = #filePath, line: UInt = #line) -> Int {
+        var checked = 0
+        var failures = 0
+        for x in points {
+            let values: [[Float80]] = network.nodeValues(x.map { Float80($0) })
+            if let assignment, !agrees(network, values: values, with: assignment) { continue }
+            checked += 1
+            for (k, b) in bounds.nodes.enumerated() {
+                for i in b.lower.indices {
+                    let v = values[k][i]
+                    if v < Float80(b.lower[i]) || v > Float80(b.upper[i]) {
+                        failures += 1
+                        if failures <= 5 {
+                            XCTFail("node \(k) value \(i) = \(v) outside [\(b.lower[i]), \(b.upper[i])]", file: file, line: line)
+                        }
+                    }
+                }
+            }
+            for (layer, relu) in network.reluNodes.enumerated() {
+                let p = network.nodes[relu].inputs[0]
+                XCTAssertEqual(bounds.preActivation[layer], bounds.nodes[p], file: file, line: line)
+            }
+            XCTAssertEqual(bounds.output, bounds.nodes[network.output], file: file, line: line)
+        }
+        return checked
+    }
+
+    func assertSymbolicNotLooser(_ symbolic: NetworkBounds, _ interval: NetworkBounds,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        for (s, i) in zip(symbolic.preActivation + [symbolic.output], interval.preActivation + [interval.output]) {
+            for j in s.lower.indices {
+                XCTAssertGreaterThanOrEqual(s.lower[j], i.lower[j], file: file, line: line)
+                XCTAssertLessThanOrEqual(s.upper[j], i.upper[j], file: file, line: line)
+            }
+        }
+    }
+
+    func testBoundsContainRandomAndCornerInputsOnDenseNetworks() {
+        var rng = SplitMix64(seed: 1)
+        var strictlyTighter = 0
+        for trial in 0..<12 {
+            let widths = [Int.random(in: 2...6, using: &rng)] + (0..<Int.random(in: 1...4, using: &rng)).map { _ in Int.random(in: 3...12, using: &rng) } + [3]
+            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(100 + trial))
+            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng)
+            let propagator = BoundPropagator(network: network)
+            let interval = propagator.bounds(box: box, method: .interval)
+            let symbolic = propagator.bounds(box: box, method: .symbolic)
+            XCTAssertFalse(interval.isInfeasible)
+            XCTAssertFalse(symbolic.isInfeasible)
+            let points = samplePoints(box, count: 2000, rng: &rng)
+            assertContains(network, interval, points: points)
+            assertContains(network, symbolic, points: points)
+            assertSymbolicNotLooser(symbolic, interval)
+            if zip(symbolic.output.lower, interval.output.lower).contains(where: { $0 > $1 + 1e-9 }) { strictlyTighter += 1 }
+        }
+        // Symbolic bounds must actually buy something on deeper networks.
+        XCTAssertGreaterThan(strictlyTighter, 3)
+    }
+
+    func testBoundsUnderPartialAssignmentContainAgreeingInputs() {
+        var rng = SplitMix64(seed: 2)
+        for trial in 0..<10 {
+            let network = TestNetworks.randomDense(widths: [3, 8, 8, 6, 2], seed: UInt64(200 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            let centre = (0..<3).map { 0.5 * (box.lower[$0] + box.upper[$0]) }
+            let pattern = activationPattern(network, input: centre)
+            var assignment = PhaseAssignment(network: network)
+            for layer in pattern.indices {
+                for i in pattern[layer].indices where Double.random(in: 0...1, using: &rng) < 0.4 {
+                    assignment[NeuronID(layer: layer, index: i)] = pattern[layer][i]
+                }
+            }
+            for method in [BoundMethod.interval, .symbolic] {
+                let b = propagator.bounds(box: box, assignment: assignment, method: method)
+                XCTAssertFalse(b.isInfeasible, "the centre agrees with the assignment")
+                let checked = assertContains(network, b, points: samplePoints(box, count: 3000, rng: &rng) + [centre],
+                                             assignment: assignment)
+                XCTAssertGreaterThan(checked, 0)
+                for layer in pattern.indices {
+                    for i in pattern[layer].indices {
+                        switch assignment.phases[layer][i] {
+                        case .active?: XCTAssertGreaterThanOrEqual(b.preActivation[layer].lower[i], 0)
+                        case .inactive?: XCTAssertLessThanOrEqual(b.preActivation[layer].upper[i], 0)
+                        case nil: break
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testContradictoryAssignmentIsInfeasible() {
+        let network = TestNetworks.randomDense(widths: [2, 4, 3], seed: 7)
+        let box = Box(lower: [-1, -1], upper: [1, 1])
+        let propagator = BoundPropagator(network: network)
+        let b = propagator.bounds(box: box, method: .interval)
+        // Find a stable neuron and fix it to the other phase.
+        var assignment = PhaseAssignment(network: network)
+        var tight = Box(lower: [0.2, 0.2], upper: [0.2000001, 0.2000001])
+        var found = false
+        for i in 0..<4 {
+            if let phase = propagator.bounds(box: tight).stability(of: NeuronID(layer: 0, index: i)) {
+                assignment[NeuronID(layer: 0, index: i)] = phase.opposite
+                found = true
+                break
+            }
+        }
+        XCTAssertTrue(found)
+        _ = b
+        tight = Box(lower: [0.2, 0.2], upper: [0.2000001, 0.2000001])
+        let result = propagator.bounds(box: tight, assignment: assignment)
+        XCTAssertTrue(result.isInfeasible)
+        XCTAssertEqual(result.infeasibleLayer, 0)
+        XCTAssertEqual(propagator.lowerBound(outputCoefficients: [1, 0, 0], box: tight, assignment: assignment, bounds: result), .infinity)
+    }
+
+    func testConvolutionalAndResidualNetworksAreSound() {
+        var rng = SplitMix64(seed: 3)
+        for trial in 0..<4 {
+            for network in [TestNetworks.randomConvolutional(seed: UInt64(300 + trial)),
+                            TestNetworks.randomResidual(seed: UInt64(400 + trial))] {
+                let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.2...0.8)
+                let propagator = BoundPropagator(network: network)
+                let interval = propagator.bounds(box: box, method: .interval)
+                let symbolic = propagator.bounds(box: box, method: .symbolic)
+                let points = samplePoints(box, count: 2000, rng: &rng)
+                assertContains(network, interval, points: points)
+                assertContains(network, symbolic, points: points)
+                assertSymbolicNotLooser(symbolic, interval)
+                // lowerBound of random output functionals is below every sampled value.
+                for _ in 0..<5 {
+                    let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+                    let lb = propagator.lowerBound(outputCoefficients: c, box: box, assignment: nil, bounds: symbolic)
+                    for x in points {
+                        let y: [Float80] = network.evaluate(x.map { Float80($0) })
+                        let v = zip(c, y).reduce(Float80(0)) { $0 + Float80($1.0) * $1.1 }
+                        XCTAssertLessThanOrEqual(Float80(lb), v)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A neuron whose range is a few ulps wide must still be bounded soundly: the box is a single
+    /// point, so the pre-activations are exact real numbers that the Double evaluation rounds.
+    func testPointBoxesAreSoundDespiteRounding() {
+        var rng = SplitMix64(seed: 4)
+        for trial in 0..<20 {
+            let network = TestNetworks.randomDense(widths: [30, 40, 40, 5], seed: UInt64(500 + trial))
+            let x = (0..<30).map { _ in Double.random(in: -1...1, using: &rng) }
+            let box = Box(lower: x, upper: x)
+            let b = BoundPropagator(network: network).bounds(box: box)
+            assertContains(network, b, points: [x])
+            for layer in b.preActivation {
+                for i in layer.lower.indices {
+                    XCTAssertLessThan(layer.upper[i] - layer.lower[i], 1e-12, "a point box should give nearly exact bounds")
+                }
+            }
+        }
+    }
+
+    func testCustomLowerSlopesAreSound() {
+        var rng = SplitMix64(seed: 5)
+        let network = TestNetworks.randomDense(widths: [4, 10, 10, 3], seed: 600)
+        let box = TestNetworks.randomBox(dimension: 4, rng: &rng, width: 1...2)
+        let propagator = BoundPropagator(network: network)
+        let slopes = network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: -0.5...1.5, using: &rng) } }
+        let b = propagator.bounds(box: box, assignment: nil, method: .symbolic, lowerSlopes: slopes)
+        assertContains(network, b, points: samplePoints(box, count: 2000, rng: &rng))
+    }
+}

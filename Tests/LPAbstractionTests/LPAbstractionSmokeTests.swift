@@ -1,6 +1,0 @@
-import XCTest
-@testable import LPAbstraction
-
-final class LPAbstractionSmokeTests: XCTestCase {
-    func testModuleLoads() throws {}
-}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import VNNLib
-
-final class VNNLibSmokeTests: XCTestCase {
-    func testModuleLoads() throws {}
-}

@@ -1,0 +1,209 @@
+import CGLPK
+import LPAbstraction
+import Network
+import VNNLib
+import XCTest
+@testable import Verifier
+
+/// A small deterministic generator (SplitMix64) so every random instance can be reproduced.
+struct SearchTestRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ a: Double, _ b: Double) -> Double {
+        a + (b - a) * Double(next() >> 11) / Double(1 << 53)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.count))
+    }
+}
+
+/// A random instance: a dense ReLU network, one input box, and a violation condition in DNF.
+struct SearchTestInstance {
+    var network: Network
+    var specification: Specification
+    /// Weights and biases per affine layer, for the brute force.
+    var layers: [(w: [[Double]], b: [Double])]
+
+    static func random(seed: UInt64, inputs: Int, hidden: [Int], outputs: Int) -> SearchTestInstance {
+        var rng = SearchTestRandom(state: seed)
+        var nodes = [Node(operation: .input, inputs: [], shape: [inputs], name: "x")]
+        var layers: [(w: [[Double]], b: [Double])] = []
+        var width = inputs
+        for (k, h) in (hidden + [outputs]).enumerated() {
+            let w = (0..<h).map { _ in (0..<width).map { _ in rng.uniform(-1, 1) } }
+            let b = (0..<h).map { _ in rng.uniform(-0.5, 0.5) }
+            layers.append((w, b))
+            nodes.append(Node(operation: .dense(DenseLayer(weights: Matrix(rows: h, columns: width, values: w.flatMap { $0 }), bias: b)),
+                              inputs: [nodes.count - 1], shape: [h], name: "dense\(k)"))
+            if k < hidden.count {
+                nodes.append(Node(operation: .relu, inputs: [nodes.count - 1], shape: [h], name: "relu\(k)"))
+            }
+            width = h
+        }
+        let network = Network(nodes: nodes, output: nodes.count - 1)
+        let lower = (0..<inputs).map { _ in rng.uniform(-1, 0.5) }
+        let upper = lower.map { $0 + rng.uniform(0.1, 1.5) }
+        // Thresholds around the outputs at random points of the box, so both verdicts occur.
+        var disjuncts: [[LinearConstraint]] = []
+        for _ in 0..<rng.int(1...2) {
+            var conjunction: [LinearConstraint] = []
+            for _ in 0..<rng.int(1...2) {
+                let c = (0..<outputs).map { _ in rng.next() % 3 == 0 ? 0 : rng.uniform(-1, 1) }
+                let x = zip(lower, upper).map { rng.uniform($0, $1) }
+                let y: [Double] = network.evaluate(x)
+                let value = zip(c, y).reduce(0) { $0 + $1.0 * $1.1 }
+                let terms = c.enumerated().filter { $0.element != 0 }.map { (variable: Variable.output($0.offset), coefficient: $0.element) }
+                if terms.isEmpty { continue }
+                conjunction.append(LinearConstraint(terms: terms, bound: value - rng.uniform(-0.2, 0.6)))
+            }
+            if !conjunction.isEmpty { disjuncts.append(conjunction) }
+        }
+        if disjuncts.isEmpty {
+            disjuncts = [[LinearConstraint(terms: [(.output(0), 1)], bound: 0)]]
+        }
+        let spec = Specification(inputCount: inputs, outputCount: outputs,
+                                 cases: [Case(lower: lower, upper: upper, violation: disjuncts)])
+        return SearchTestInstance(network: network, specification: spec, layers: layers)
+    }
+
+    /// The least `t` such that some input of the box satisfies every constraint of some
+    /// conjunction with slack `≤ t`, by enumerating every activation pattern (one LP each).
+    /// The property is violated iff this is ≤ 0.
+    func bruteForceSlack() -> Double {
+        let hiddenCounts = layers.dropLast().map { $0.b.count }
+        let total = hiddenCounts.reduce(0, +)
+        let box = specification.cases[0]
+        var best = Double.infinity
+        for conjunction in box.violation {
+            for pattern in 0..<(1 << total) {
+                if let t = patternLP(pattern: pattern, conjunction: conjunction, lower: box.lower, upper: box.upper) {
+                    best = min(best, t)
+                }
+            }
+        }
+        return best
+    }
+
+    /// min t over the inputs with this activation pattern, `c_k·y − b_k ≤ t` for all k; nil if the
+    /// pattern's region is empty.
+    private func patternLP(pattern: Int, conjunction: [LinearConstraint], lower: [Double], upper: [Double]) -> Double? {
+        let n = lower.count
+        // Affine forms (coefficients over x, constant) of each layer's values under the pattern.
+        var forms: [([Double], Double)] = (0..<n).map { i in ((0..<n).map { $0 == i ? 1 : 0 }, 0) }
+        var rows: [([Double], Double, Bool)] = []  // coefficients, constant, `form ≥ 0` (true) or `≤ 0`
+        var bit = 0
+        for (k, layer) in layers.enumerated() {
+            var next: [([Double], Double)] = []
+            for i in layer.b.indices {
+                var a = [Double](repeating: 0, count: n)
+                var c = layer.b[i]
+                for j in forms.indices {
+                    for t in 0..<n { a[t] += layer.w[i][j] * forms[j].0[t] }
+                    c += layer.w[i][j] * forms[j].1
+                }
+                next.append((a, c))
+            }
+            if k < layers.count - 1 {
+                for i in next.indices {
+                    let active = pattern >> bit & 1 == 1
+                    bit += 1
+                    rows.append((next[i].0, next[i].1, active))
+                    if !active { next[i] = ([Double](repeating: 0, count: n), 0) }
+                }
+            }
+            forms = next
+        }
+        let lp = glp_create_prob()
+        defer { glp_delete_prob(lp) }
+        glp_set_obj_dir(lp, GLP_MIN)
+        glp_add_cols(lp, Int32(n + 1))
+        for i in 0..<n { glp_set_col_bnds(lp, Int32(i + 1), lower[i] == upper[i] ? GLP_FX : GLP_DB, lower[i], upper[i]) }
+        glp_set_col_bnds(lp, Int32(n + 1), GLP_FR, 0, 0)
+        glp_set_obj_coef(lp, Int32(n + 1), 1)
+        var ia: [Int32] = [0], ja: [Int32] = [0], ar: [Double] = [0]
+        var r: Int32 = 0
+        func addRow(_ a: [Double], t: Double, type: Int32, lo: Double, hi: Double) {
+            r += 1
+            glp_add_rows(lp, 1)
+            glp_set_row_bnds(lp, r, type, lo, hi)
+            for j in 0..<n where a[j] != 0 { ia.append(r); ja.append(Int32(j + 1)); ar.append(a[j]) }
+            if t != 0 { ia.append(r); ja.append(Int32(n + 1)); ar.append(t) }
+        }
+        for (a, c, active) in rows {
+            if active { addRow(a, t: 0, type: GLP_LO, lo: -c, hi: 0) } else { addRow(a, t: 0, type: GLP_UP, lo: 0, hi: -c) }
+        }
+        for constraint in conjunction {
+            var a = [Double](repeating: 0, count: n)
+            var c = -constraint.bound
+            for term in constraint.terms {
+                guard case .output(let j) = term.variable else { continue }
+                for t in 0..<n { a[t] += term.coefficient * forms[j].0[t] }
+                c += term.coefficient * forms[j].1
+            }
+            // a·x + c − t ≤ 0
+            addRow(a, t: -1, type: GLP_UP, lo: 0, hi: -c)
+        }
+        glp_load_matrix(lp, Int32(ia.count - 1), &ia, &ja, &ar)
+        var parm = glp_smcp()
+        glp_init_smcp(&parm)
+        parm.msg_lev = GLP_MSG_OFF
+        parm.presolve = GLP_ON
+        guard glp_simplex(lp, &parm) == 0, glp_get_status(lp) == GLP_OPT else { return nil }
+        return glp_get_obj_val(lp)
+    }
+}
+
+final class SearchBruteForceTests: XCTestCase {
+    /// Options for tests: no up-front falsifier, so the search itself must find counterexamples.
+    static func searchOptions(inputSplitting: Bool) -> SearchOptions {
+        var o = SearchOptions()
+        o.falsifyMaxSeconds = 0
+        o.inputSplitMaxDimension = inputSplitting ? 10 : 0
+        return o
+    }
+
+    /// Runs random instances through one search mode and compares with brute force: any verdict
+    /// that contradicts the truth fails; undecided ones are counted and must stay rare.
+    func compare(inputSplitting: Bool, count: Int, seedBase: UInt64, threads: Int = 1) {
+        var agree = 0, undecided = 0, skipped = 0
+        for k in 0..<count {
+            let seed = seedBase + UInt64(k)
+            var rng = SearchTestRandom(state: seed)
+            let hidden = (0..<rng.int(1...2)).map { _ in rng.int(2...5) }
+            let instance = SearchTestInstance.random(seed: seed, inputs: rng.int(2...4), hidden: hidden, outputs: rng.int(2...3))
+            let slack = instance.bruteForceSlack()
+            // Too close to the boundary to have a robust answer either way.
+            if abs(slack) < 1e-6 { skipped += 1; continue }
+            let truth: Verdict = slack <= 0 ? .sat : .unsat
+            let result = Verifier.verify(network: instance.network, specification: instance.specification,
+                                         options: VerificationOptions(timeout: .seconds(10), threads: threads, seed: 0),
+                                         search: Self.searchOptions(inputSplitting: inputSplitting))
+            switch result.verdict {
+            case .sat, .unsat:
+                XCTAssertEqual(result.verdict, truth, "seed \(seed): verdict \(result.verdict), brute force slack \(slack)")
+                if result.verdict == truth { agree += 1 }
+                if result.verdict == .sat {
+                    XCTAssertNotNil(result.counterexample, "seed \(seed): sat without counterexample")
+                }
+            case .unknown, .timeout:
+                undecided += 1
+            }
+        }
+        print("brute force (\(inputSplitting ? "input splitting" : "ReLU search"), \(threads) threads): agree \(agree), undecided \(undecided), skipped \(skipped) of \(count)")
+        XCTAssertLessThanOrEqual(undecided, count / 20, "too many undecided instances")
+    }
+
+    func testReLUSearchAgreesWithBruteForce() {
+        compare(inputSplitting: false, count: 150, seedBase: 1000)
+    }
+
+    func testInputSplittingAgreesWithBruteForce() {
+        compare(inputSplitting: true, count: 100, seedBase: 5000)
+    }
+}
