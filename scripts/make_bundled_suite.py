@@ -31,10 +31,7 @@ Ground truth never comes from NNVerify. A verdict is established here by one of:
 """
 import argparse
 import csv
-import io
-import itertools
 import os
-import sys
 import time
 
 import numpy as np
@@ -456,6 +453,26 @@ def interval_unstable(net, lo, hi):
     return count
 
 
+def interval_slack_bound(net, boxes, disjuncts):
+    """Upper bound on the violation slack from interval arithmetic (the output constraints
+    folded into the last layer); below 0 means interval bounds alone prove the property."""
+    best = -np.inf
+    for lo, hi in boxes:
+        l, u = lo.copy(), hi.copy()
+        for W, b in net.layers[:-1]:
+            Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
+            l, u = np.maximum(Wp @ l + Wn @ u + b, 0), np.maximum(Wp @ u + Wn @ l + b, 0)
+        W, b = net.layers[-1]
+        for d in disjuncts:
+            s = np.inf
+            for g, h in (atom_row(a, net.n_out) for a in d):
+                gw = g @ W
+                low = np.maximum(gw, 0) @ l + np.minimum(gw, 0) @ u + g @ b
+                s = min(s, h - low)
+            best = max(best, s)
+    return best
+
+
 class Enumerator:
     """Depth-first enumeration of activation patterns over one box, neuron by neuron in layer
     order: once every earlier neuron has a phase the pre-activation is an exact affine function
@@ -768,12 +785,13 @@ def main():
 def decide(net, p, boxes, out):
     """Establish the verdict of one property; returns (verdict, method, margin, note)."""
     dis = p["disjuncts"]
-    rng = np.random.default_rng(abs(hash(p["name"])) % 2**32 if False else p["seed"])
+    rng = np.random.default_rng(p["seed"])
     x, v = attack(net, boxes, dis, rng)
     if v > SAT_MARGIN:
         return record_sat(net, p, boxes, x, out, "PGD")
     # No attack success: exhaustive enumeration (exact LP per pattern).
     unstable = [interval_unstable(net, lo, hi) for lo, hi in boxes]
+    ibound = interval_slack_bound(net, boxes, dis)
     best, bx, lp, leaves, branched = enumerate_property(net, boxes, dis)
     if best > 0:
         # the enumeration found a violating region: its LP optimum is a counterexample
@@ -783,7 +801,8 @@ def decide(net, p, boxes, out):
     note = (f"no activation pattern admits a violation: {leaves} feasible patterns, {lp} LPs, "
             f"{branched} neurons branched on, interval-unstable neurons "
             f"{'/'.join(map(str, unstable))}; largest violation slack {best:.6g}; "
-            f"best PGD slack {v:.6g}")
+            f"best PGD slack {v:.6g}; interval arithmetic alone bounds the slack by "
+            f"{ibound:.6g} ({'proves' if ibound < 0 else 'does not prove'} it)")
     if method == "hand":
         note = p["proof"] + "\n  numerical re-check: " + note
     return "unsat", method, -best, note
@@ -830,8 +849,9 @@ def build_properties(nets, Xte, yte):
              disjuncts=[[(">=", 1, ("Y", 0))]], timeout=30, seed=12, method="hand",
              comment="Y_1 >= Y_0 somewhere on [-1,1]^2? No: Y_0 - Y_1 = 2 relu(x0-x1) + 0.75.",
              proof="hand proof: Y_0 - Y_1 = (relu(a)+relu(b)+0.25) - (relu(a)-relu(b)-0.5) "
-                   "= 2 relu(b) + 0.75 >= 0.75 (margin 0.75); interval bounds alone cannot "
-                   "show it (Y_1 <= 1.5, Y_0 >= 0.25)."),
+                   "= 2 relu(b) + 0.75 >= 0.75 (margin 0.75); separate interval bounds on the "
+                   "outputs cannot show it (Y_1 <= 1.5, Y_0 >= 0.25), folding Y_1 - Y_0 into "
+                   "the last layer can."),
         dict(net="tiny_hand_2x2", name="tiny_hand_y0_ge_2", boxes=box, expect="sat",
              disjuncts=[[(">=", 0, 2.0), ("<=", 1, 0.0)]], timeout=30, seed=13,
              comment="Y_0 >= 2 and Y_1 <= 0 somewhere on [-1,1]^2? Yes, e.g. x = (1, 0)."),
@@ -839,6 +859,58 @@ def build_properties(nets, Xte, yte):
              disjuncts=[[("<=", 0, 0.2)], [(">=", 1, 1.4)]], timeout=30, seed=14,
              comment="Y_0 <= 0.2 or Y_1 >= 1.4 somewhere on [-1,1]^2? Yes: Y_1 = 1.5 at (1, 1)\n"
                      "(Y_0 >= 0.25 everywhere, so only the second disjunct can hold)."),
+    ]
+
+    # --- local robustness of the digits networks (L-infinity ball, clipped to [0, 1]) ---------
+    robust = [  # (network, test image index, epsilon, expected verdict)
+        ("digits_16x16", 2, 0.08, "unsat"), ("digits_16x16", 5, 0.05, "unsat"),
+        ("digits_16x16", 3, 0.08, "sat"),
+        ("digits_32x32", 1, 0.03, "unsat"), ("digits_32x32", 4, 0.05, "sat"),
+        ("digits_24x24x24", 3, 0.03, "unsat"), ("digits_24x24x24", 5, 0.08, "sat"),
+        ("digits_norm_16x16", 2, 0.05, "unsat"), ("digits_norm_16x16", 3, 0.1, "sat"),
+        ("digits_conv4", 1, 0.1, "unsat"), ("digits_conv4", 4, 0.1, "sat"),
+    ]
+    for k, (name, img, eps, expect) in enumerate(robust):
+        net = nets[name]
+        x = Xte[img]
+        label = int(yte[img])
+        pred = int(net.forward(x[None])[0].argmax())
+        assert pred == label, f"{name} misclassifies test image {img}"
+        props.append(dict(
+            net=name, name=f"{name}_img{img}_eps{eps}", boxes=[linf_box(x, eps)],
+            disjuncts=robustness_disjuncts(label), expect=expect, timeout=60, seed=100 + k,
+            comment=f"Local robustness of {name}: test image {img} of the digits split "
+                    f"(label {label}), L-inf eps {eps} clipped to [0,1].\n"
+                    f"Violation: some other class scores at least as high as class {label}."))
+
+    # --- output properties of the low-dimensional network ------------------------------------
+    b1 = (np.array([0.3, -0.1, -0.1, -0.1, -0.1]), np.array([0.5, 0.1, 0.1, 0.1, 0.1]))
+    b2 = (np.array([-0.5, -0.5, -0.2, 0.3, 0.3]), np.array([-0.3, -0.3, 0.0, 0.5, 0.5]))
+    y0_min = [[("<=", 0, ("Y", j)) for j in range(1, 5)]]
+    ld = "lowdim_5x12x12x12x5"
+    props += [
+        dict(net=ld, name="lowdim_b1_y0_ge_1.2", boxes=[b1], disjuncts=[[(">=", 0, 1.2)]],
+             expect="unsat", timeout=60, seed=201,
+             comment="Output bound (ACAS Xu property 1 style) on box B1 = x0 in [0.3,0.5], "
+                     "x1..x4 in [-0.1,0.1]:\nviolation Y_0 >= 1.2 (the true maximum is about "
+                     "1.154)."),
+        dict(net=ld, name="lowdim_b1_y0_ge_1.1", boxes=[b1], disjuncts=[[(">=", 0, 1.1)]],
+             expect="sat", timeout=60, seed=202,
+             comment="Output bound on box B1: violation Y_0 >= 1.1 (the true maximum is about "
+                     "1.154)."),
+        dict(net=ld, name="lowdim_b1_y0_minimal", boxes=[b1], disjuncts=y0_min,
+             expect="unsat", timeout=60, seed=203,
+             comment="ACAS Xu property 3 style on box B1: violation Y_0 is minimal "
+                     "(Y_0 <= Y_1, ..., Y_0 <= Y_4)."),
+        dict(net=ld, name="lowdim_b2_y0_minimal", boxes=[b2], disjuncts=y0_min,
+             expect="sat", timeout=60, seed=204,
+             comment="ACAS Xu property 3 style on box B2 = x0,x1 in [-0.5,-0.3], x2 in "
+                     "[-0.2,0], x3,x4 in [0.3,0.5]:\nviolation Y_0 is minimal (Y_0 <= Y_1, ..., "
+                     "Y_0 <= Y_4); true on a small corner only."),
+        dict(net=ld, name="lowdim_b1_or_b2_y2_ge_0.6", boxes=[b1, b2],
+             disjuncts=[[(">=", 2, 0.6)]], expect="unsat", timeout=60, seed=205,
+             comment="Input disjunction (ACAS Xu property 6 style): x in B1 or x in B2; "
+                     "violation Y_2 >= 0.6\n(maxima about 0.534 on B1 and -0.035 on B2)."),
     ]
     return props
 

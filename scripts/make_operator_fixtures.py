@@ -140,6 +140,23 @@ def column_input():
     return model("column_input", nodes, inits, [4, 1], [2], opset=11)
 
 
+def dense_then_padded_conv():
+    """A shift between a dense layer and a padded conv: folds backward into the dense bias."""
+    nodes = [
+        helper.make_node("Gemm", ["x", "w0", "b0"], ["h"], name="fc0", transB=1),
+        helper.make_node("Reshape", ["h", "shape"], ["img"], name="to_image"),
+        helper.make_node("Sub", ["img", "shift"], ["shifted"], name="shift"),
+        helper.make_node("Conv", ["shifted", "w1", "b1"], ["c"], name="conv_pad", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Flatten", ["r"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w2", "b2"], ["y"], name="fc1", transB=1),
+    ]
+    inits = [init("w0", w(8, 3)), init("b0", w(8)), init("shape", np.array([1, 2, 2, 2], np.int64)),
+             init("shift", w(1, 2, 2, 2)), init("w1", w(3, 2, 3, 3)), init("b1", w(3)), init("w2", w(2, 12)),
+             init("b2", w(2))]
+    return model("dense_then_padded_conv", nodes, inits, [1, 3], [1, 2])
+
+
 def unsupported(op):
     nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="fc", transB=1)]
     if op == "Sigmoid":
@@ -152,7 +169,8 @@ def unsupported(op):
 def main():
     os.makedirs(OUT, exist_ok=True)
     references = {}
-    for m in [conv_block(), shift_before_unpadded_conv(), reindexing(), residual(), column_input()]:
+    for m in [conv_block(), shift_before_unpadded_conv(), reindexing(), residual(), column_input(),
+              dense_then_padded_conv()]:
         path = os.path.join(OUT, m.graph.name + ".onnx")
         onnx.save(m, path)
         dims = [d.dim_value if d.dim_value > 0 else 1 for d in m.graph.input[0].type.tensor_type.shape.dim]

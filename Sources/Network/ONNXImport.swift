@@ -335,6 +335,9 @@ struct ONNXImporter {
     /// Stores the current node's (first) output.
     mutating func setOutput(_ value: ONNXValue) throws {
         guard let name = current.output.first, !name.isEmpty else { throw invalid("has no output") }
+        if case .computed(let view) = value, view.count == 0 {
+            throw invalid("produces an empty tensor of shape \(view.shape)")
+        }
         define(name, value)
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 
 /// Limits that keep a hostile or corrupt file from making the importer allocate without bound.
-/// Real verification networks are far below them (the largest benchmark tensor has ~1.2 M values).
+/// They are set just above the largest layers of VNN-COMP networks (VGG-16's first dense layer
+/// has 25088 × 4096 ≈ 1.03e8 weights); the shared benchmarks stay below 1.3e6 values per tensor.
 enum ONNXLimits {
     /// Most elements any one tensor may hold.
-    static let maxTensorElements = 100_000_000
-    /// Most entries of a dense matrix the importer builds (MatMul over batched operands,
-    /// materialised permutations, concatenations).
-    static let maxMatrixEntries = 50_000_000
+    static let maxTensorElements = 250_000_000
+    /// Most entries of a dense matrix the importer builds (a Gemm or MatMul, and the gathers
+    /// that materialise permutations and concatenations).
+    static let maxMatrixEntries = 120_000_000
     /// Largest value accepted for a spatial attribute (kernel, stride, pad, dilation, group).
     static let maxAttribute = 1 << 20
 }

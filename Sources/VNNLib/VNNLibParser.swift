@@ -49,7 +49,8 @@ public enum VNNLibParser {
     /// `parse(contentsOf:limits:)` with a chosen read size, so tests can split tokens across reads.
     static func parse(contentsOf path: String, limits: Limits, chunkSize: Int) throws(VNNLibError) -> Specification {
         let reader = try ByteReader(path: path, chunkSize: chunkSize)
-        return try Parser(reader: reader, path: path, limits: limits).parse()
+        var parser = Parser(reader: reader, path: path, limits: limits)
+        return try parser.parse()
     }
 
     /// Parses VNNLIB text held in memory.
@@ -58,7 +59,8 @@ public enum VNNLibParser {
     /// - Throws: ``VNNLibError`` naming `path`, the line and column, and what was expected.
     public static func parse(text: String, path: String = "<string>", limits: Limits = Limits()) throws(VNNLibError) -> Specification {
         let reader = ByteReader(bytes: text.utf8, path: path)
-        return try Parser(reader: reader, path: path, limits: limits).parse()
+        var parser = Parser(reader: reader, path: path, limits: limits)
+        return try parser.parse()
     }
 }
 
@@ -113,7 +115,10 @@ extension Variable {
 }
 
 /// One parse of one text: reads commands with an explicit stack, never recursing.
-final class Parser {
+///
+/// A struct for the same reason as ``Lexer``: class properties would pay a dynamic
+/// exclusivity check on every token.
+struct Parser {
     /// An open parenthesis inside an assert, waiting for its arguments.
     private enum Frame {
         case and(DNF, SourceLocation, arguments: Int)
@@ -160,7 +165,7 @@ final class Parser {
         case dnf(DNF)
     }
 
-    private let lexer: Lexer
+    private var lexer: Lexer
     private let path: String
     private let limits: VNNLibParser.Limits
     private var inputs = DeclarationSet()
@@ -168,6 +173,8 @@ final class Parser {
     /// Atoms of disjunctive asserts (indexed by their DNFs) and of the assert being parsed.
     private var atoms: [Atom] = []
     private var stack: [Frame] = []
+    /// A token read ahead by the comparison fast path and not yet consumed.
+    private var pending: Token?
     private var builder: SpecificationBuilder
 
     init(reader: ByteReader, path: String, limits: VNNLibParser.Limits) {
@@ -182,7 +189,7 @@ final class Parser {
 
     // MARK: - Commands
 
-    func parse() throws(VNNLibError) -> Specification {
+    mutating func parse() throws(VNNLibError) -> Specification {
         while true {
             let token = try lexer.next()
             switch token.kind {
@@ -196,7 +203,7 @@ final class Parser {
         }
     }
 
-    private func parseCommand(openedAt open: SourceLocation) throws(VNNLibError) {
+    private mutating func parseCommand(openedAt open: SourceLocation) throws(VNNLibError) {
         let token = try lexer.next()
         switch token.kind {
         case .keyword(.declareConst):
@@ -215,7 +222,7 @@ final class Parser {
         }
     }
 
-    private func parseDeclaration(function: Bool) throws(VNNLibError) {
+    private mutating func parseDeclaration(function: Bool) throws(VNNLibError) {
         let nameToken = try lexer.next()
         let variable: Variable
         switch nameToken.kind {
@@ -255,7 +262,7 @@ final class Parser {
         }
     }
 
-    private func parseAssert(openedAt open: SourceLocation) throws(VNNLibError) {
+    private mutating func parseAssert(openedAt open: SourceLocation) throws(VNNLibError) {
         let start = atoms.count
         let value = try parseFormula()
         try expectClose()
@@ -272,7 +279,7 @@ final class Parser {
     }
 
     /// Skips a command with no meaning for the property, keeping parentheses balanced.
-    private func skipCommand(openedAt open: SourceLocation) throws(VNNLibError) {
+    private mutating func skipCommand(openedAt open: SourceLocation) throws(VNNLibError) {
         var depth = 1
         while depth > 0 {
             let token = try lexer.next()
@@ -286,7 +293,7 @@ final class Parser {
         }
     }
 
-    private func expectClose() throws(VNNLibError) {
+    private mutating func expectClose() throws(VNNLibError) {
         let token = try lexer.next()
         guard token.kind == .close else {
             throw error(.syntax, at: token, "expected ')' but found \(describe(token))")
@@ -296,22 +303,24 @@ final class Parser {
     // MARK: - Formulas
 
     /// Parses one formula with an explicit stack; the result's atoms are in `atoms`.
-    private func parseFormula() throws(VNNLibError) -> FormulaValue {
+    private mutating func parseFormula() throws(VNNLibError) -> FormulaValue {
         stack.removeAll(keepingCapacity: true)
         let first = try lexer.next()
         guard first.kind == .open else {
             throw error(.syntax, at: first, "expected '(' starting a formula but found \(describe(first))")
         }
-        try openFormula(at: first.location)
+        if let (range, _) = try openFormula(at: first.location) { return .atoms(range) }
         while true {
-            let token = try lexer.next()
+            let token = try nextToken()
             // Only flags are read from the top frame: holding a copy of it would make the
             // frame's arrays shared and turn every in-place append into a full copy.
             let topIsFormula = stack[stack.count - 1].isFormula
             if topIsFormula {
                 switch token.kind {
                 case .open:
-                    try openFormula(at: token.location)
+                    if let (range, location) = try openFormula(at: token.location) {
+                        try deliver(.atoms(range), at: location)
+                    }
                 case .close:
                     let (value, location) = try closeConnective()
                     if stack.isEmpty { return value }
@@ -350,24 +359,69 @@ final class Parser {
         }
     }
 
-    private func push(_ frame: Frame, at location: SourceLocation) throws(VNNLibError) {
+    /// The token put back by the comparison fast path, else the next one from the lexer.
+    private mutating func nextToken() throws(VNNLibError) -> Token {
+        if let token = pending {
+            pending = nil
+            return token
+        }
+        return try lexer.next()
+    }
+
+    private func checkDepth(at location: SourceLocation) throws(VNNLibError) {
         guard stack.count < limits.maxDepth else {
             throw VNNLibError(kind: .limit, path: path, location: location,
                               message: "formula nested deeper than \(limits.maxDepth) levels")
         }
+    }
+
+    private mutating func push(_ frame: Frame, at location: SourceLocation) throws(VNNLibError) {
+        try checkDepth(at: location)
         stack.append(frame)
     }
 
+    /// A number or declared variable as an operand; `nil` for any other token.
+    private func leafOperand(_ token: Token) throws(VNNLibError) -> Operand? {
+        switch token.kind {
+        case .number(let c): return .constant(c)
+        case .variable(let v):
+            try checkDeclared(v, at: token)
+            return .variable(v)
+        default: return nil
+        }
+    }
+
     /// After `(` in formula position: `and`, `or` or a comparison.
-    private func openFormula(at location: SourceLocation) throws(VNNLibError) {
+    ///
+    /// A comparison of two numbers or variables — nearly every atom in real files — is turned
+    /// into atoms right here, without a stack frame; its atoms and location are returned.
+    /// Anything longer falls back to a frame, with the token that did not fit put back.
+    private mutating func openFormula(at location: SourceLocation) throws(VNNLibError) -> (Range<Int32>, SourceLocation)? {
         let token = try lexer.next()
         switch token.kind {
+        case .keyword(let k) where Relation(k) != nil:
+            let relation = Relation(k)!
+            try checkDepth(at: location)
+            var lhs: Operand?, rhs: Operand?
+            var next = try lexer.next()
+            if let operand = try leafOperand(next) {
+                lhs = operand
+                next = try lexer.next()
+                if let operand = try leafOperand(next) {
+                    rhs = operand
+                    next = try lexer.next()
+                    if next.kind == .close, let lhs, let rhs {
+                        return (try appendAtoms(relation, lhs, rhs, at: location), location)
+                    }
+                }
+            }
+            stack.append(.comparison(relation, k, location, lhs: lhs, rhs: rhs))
+            pending = next
+            return nil
         case .keyword(.and):
             try push(.and(.truth, location, arguments: 0), at: location)
         case .keyword(.or):
             try push(.or(.falsity, location, arguments: 0), at: location)
-        case .keyword(let k) where Relation(k) != nil:
-            try push(.comparison(Relation(k)!, k, location, lhs: nil, rhs: nil), at: location)
         case .symbol(let name) where ["not", "=>", "ite", "let", "xor", "distinct"].contains(name):
             throw error(.unsupported, at: token,
                         "unsupported operator '\(name)' (VNNLIB 1.0 formulas use and, or, <=, >=, <, >, =)")
@@ -375,10 +429,11 @@ final class Parser {
             throw error(.syntax, at: token,
                         "expected a formula operator (and, or, <=, >=, <, >, =) but found \(describe(token))")
         }
+        return nil
     }
 
     /// After `(` in term position: `+`, `-` or `*`.
-    private func openTerm(at location: SourceLocation) throws(VNNLibError) {
+    private mutating func openTerm(at location: SourceLocation) throws(VNNLibError) {
         let token = try lexer.next()
         switch token.kind {
         case .keyword(.plus): try push(.sum(LinearForm(), location, arguments: 0), at: location)
@@ -392,7 +447,7 @@ final class Parser {
     }
 
     /// Pops a finished `and`/`or`; returns its value and where it opened.
-    private func closeConnective() throws(VNNLibError) -> (FormulaValue, SourceLocation) {
+    private mutating func closeConnective() throws(VNNLibError) -> (FormulaValue, SourceLocation) {
         let frame = stack.removeLast()
         let name = frame.operatorText
         switch consume frame {
@@ -409,7 +464,7 @@ final class Parser {
 
     /// Hands a finished sub-formula to the enclosing `and`/`or`; `location` is where the
     /// sub-formula opened, the place to blame when it makes the DNF too large.
-    private func deliver(_ value: FormulaValue, at location: SourceLocation) throws(VNNLibError) {
+    private mutating func deliver(_ value: FormulaValue, at location: SourceLocation) throws(VNNLibError) {
         let path = self.path
         let fail = { (message: String) in VNNLibError(kind: .limit, path: path, location: location, message: message) }
         let frame = stack.removeLast()
@@ -432,7 +487,7 @@ final class Parser {
     }
 
     /// Hands a finished term to the enclosing comparison or term operator.
-    private func deliver(_ operand: Operand, at token: Token) throws(VNNLibError) {
+    private mutating func deliver(_ operand: Operand, at token: Token) throws(VNNLibError) {
         let frame = stack.removeLast()
         switch consume frame {
         case .comparison(let relation, let k, let l, let lhs, let rhs):
@@ -462,21 +517,19 @@ final class Parser {
         }
     }
 
-    private func closeTerm(at token: Token) throws(VNNLibError) -> Operand {
+    private mutating func closeTerm(at token: Token) throws(VNNLibError) -> Operand {
         let frame = stack.removeLast()
-        let needsArgument = { () -> VNNLibError in
-            VNNLibError(kind: .syntax, path: self.path, location: token.location,
-                        message: "'\(frame.operatorText)' needs at least one argument but found ')'")
-        }
+        let needsArgument = VNNLibError(kind: .syntax, path: path, location: token.location,
+                                        message: "'\(frame.operatorText)' needs at least one argument but found ')'")
         switch frame {
         case .sum(let form, _, let arguments):
-            guard arguments > 0 else { throw needsArgument() }
+            guard arguments > 0 else { throw needsArgument }
             return .form(form)
         case .difference(let form, _, let arguments):
-            guard arguments > 0 else { throw needsArgument() }
+            guard arguments > 0 else { throw needsArgument }
             return arguments == 1 ? Operand.form(form).scaled(by: -1) : .form(form)
         case .product(let factor, let term, _, let arguments):
-            guard arguments > 0 else { throw needsArgument() }
+            guard arguments > 0 else { throw needsArgument }
             return term.map { $0.scaled(by: factor) } ?? .constant(factor)
         default:
             preconditionFailure("closeTerm on a formula frame")
@@ -484,19 +537,25 @@ final class Parser {
     }
 
     /// Pops a finished comparison into the atom table; returns its atoms and where it opened.
-    private func closeComparison(at token: Token) throws(VNNLibError) -> (Range<Int32>, SourceLocation) {
+    private mutating func closeComparison(at token: Token) throws(VNNLibError) -> (Range<Int32>, SourceLocation) {
         guard case .comparison(let relation, let k, let location, let lhs, let rhs) = stack.removeLast() else {
             preconditionFailure("closeComparison on another frame")
         }
         guard let lhs, let rhs else {
             throw error(.syntax, at: token, "'\(k.text)' takes exactly 2 arguments but found \(lhs == nil ? 0 : 1)")
         }
+        return (try appendAtoms(relation, lhs, rhs, at: location), location)
+    }
+
+    /// Adds the atoms of one comparison to the table and returns their indices.
+    private mutating func appendAtoms(_ relation: Relation, _ lhs: Operand, _ rhs: Operand,
+                                      at location: SourceLocation) throws(VNNLibError) -> Range<Int32> {
         guard atoms.count < Int(Int32.max) - 2 else {
             throw VNNLibError(kind: .limit, path: path, location: location, message: "too many comparisons in one assert")
         }
         let start = Int32(atoms.count)
         try Comparison.appendAtoms(relation, lhs, rhs, at: location, path: path, to: &atoms)
-        return (start..<Int32(atoms.count), location)
+        return start..<Int32(atoms.count)
     }
 
     private func checkDeclared(_ variable: Variable, at token: Token) throws(VNNLibError) {
@@ -513,7 +572,7 @@ final class Parser {
 
     // MARK: - End of file
 
-    private func finish() throws(VNNLibError) -> Specification {
+    private mutating func finish() throws(VNNLibError) -> Specification {
         let inputCount = try contiguousCount(inputs, kind: "X", what: "input")
         let outputCount = try contiguousCount(outputs, kind: "Y", what: "output")
         return try builder.build(atoms: atoms, inputCount: inputCount, outputCount: outputCount)

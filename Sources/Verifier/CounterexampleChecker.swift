@@ -121,7 +121,8 @@ public struct CounterexampleChecker: Sendable {
         for i in point.indices {
             let l = lower[i], u = upper[i], x = input[i]
             let tolerance = boxTolerance * max(1, abs(l), abs(u))
-            guard x >= l - tolerance, x <= u + tolerance else { return nil }
+            // An empty box (lower > upper) holds no point at all, however close.
+            guard l <= u, x >= l - tolerance, x <= u + tolerance else { return nil }
             let projected = min(max(x, l), u)
             var f = Float(projected)
             // Rounding moves a value by at most half an ulp, so one step back inward suffices

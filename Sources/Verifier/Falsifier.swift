@@ -37,7 +37,8 @@ public struct Falsifier: Sendable {
     public let options: FalsificationOptions
     /// The gate every candidate must pass.
     public let checker: CounterexampleChecker
-    /// One objective per (case, conjunction), in specification order.
+    /// What PGD attacks: per case, one objective for the whole disjunction (when it has several
+    /// conjunctions) and one per conjunction, in specification order.
     private let objectives: [Objective]
     /// Whether network and specification agree on the numbers of inputs and outputs.
     private let isCompatible: Bool
@@ -52,63 +53,78 @@ public struct Falsifier: Sendable {
         var objectives: [Objective] = []
         if isCompatible {
             for (c, box) in specification.cases.enumerated() {
-                for (d, conjunction) in box.violation.enumerated() {
-                    objectives.append(Objective(caseIndex: c, disjunctIndex: d,
-                                                constraints: conjunction.map { CompiledConstraint($0, outputCount: network.outputSize) }))
+                let conjunctions = box.violation.map { $0.map { CompiledConstraint($0) } }
+                // A robustness property is a disjunction of "class k beats the true class";
+                // attacking the best of them at every step (a margin loss) usually beats
+                // attacking each one separately, which remains as a fallback.
+                if conjunctions.count > 1 {
+                    objectives.append(Objective(caseIndex: c, conjunctions: conjunctions))
+                }
+                for conjunction in conjunctions {
+                    objectives.append(Objective(caseIndex: c, conjunctions: [conjunction]))
                 }
             }
         }
         self.objectives = objectives
     }
 
-    /// Random sampling in every case's box, then PGD for each conjunction of each case.
+    /// Random sampling in every case's box and PGD for every objective, interleaved.
     ///
-    /// Returns the first checked counterexample, or `nil` once the budgets in ``options`` are
-    /// spent or `deadline` has passed. The search is deterministic for a given seed (up to where
-    /// the deadline cuts it off).
+    /// The work is split into ``FalsificationOptions/pgdRestarts`` rounds; each round draws its
+    /// share of the random samples, then runs one PGD start per objective, most promising first.
+    /// Interleaving gets gradient descent going early on large networks, where a thousand
+    /// samples alone could use up a short deadline. Returns the first checked counterexample, or
+    /// `nil` once the budgets are spent or `deadline` has passed. Deterministic for a given seed
+    /// (up to where the deadline cuts it off).
     public func run(deadline: ContinuousClock.Instant) -> Counterexample? {
         guard isCompatible, !objectives.isEmpty else { return nil }
         var state = SearchState(network: network)
         let cases = specification.cases
-
-        // Phase 1: random sampling, round-robin over the cases so that a short deadline still
-        // touches every box. The best point per objective seeds the first PGD start.
-        var best = objectives.map { _ in (loss: Double.infinity, point: [Double]()) }
         let objectivesOfCase = Dictionary(grouping: objectives.indices, by: { objectives[$0].caseIndex })
         var generators = cases.indices.map { SplitMix64(seed: Self.streamSeed(options.seed, 1, $0, 0)) }
+        // The best sampled point per objective seeds a PGD start whenever it is new.
+        var best = objectives.map { _ in (loss: Double.infinity, point: [Double](), isNew: false) }
         var point: [Double] = []
-        for sample in 0..<max(0, options.randomSamples) {
-            for c in cases.indices {
-                guard let indices = objectivesOfCase[c] else { continue }
-                if ContinuousClock.now >= deadline { return nil }
-                Self.samplePoint(sample, lower: cases[c].lower, upper: cases[c].upper, generator: &generators[c], into: &point)
-                state.engine.forward(point)
-                for o in indices {
-                    let loss = maximumSlack(objectives[o], at: point, state: state)
-                    if loss.isCandidate, let found = checker.check(point, caseIndex: c) { return found }
-                    if loss.value < best[o].loss { best[o] = (loss.value, point) }
-                }
-            }
-        }
+        var samplesDrawn = 0
+        let totalSamples = max(0, options.randomSamples)
+        let rounds = max(1, options.pgdRestarts)
 
-        // Phase 2: PGD, most promising objective first. Restarts form the outer loop so every
-        // objective gets its first start before any gets its second.
-        let order = objectives.indices.sorted { (best[$0].loss, $0) < (best[$1].loss, $1) }
-        for restart in 0..<max(0, options.pgdRestarts) {
+        for round in 0..<rounds {
+            // Sampling, round-robin over the cases so that a short deadline still touches every box.
+            let target = totalSamples * (round + 1) / rounds
+            while samplesDrawn < target {
+                for c in cases.indices {
+                    guard let indices = objectivesOfCase[c] else { continue }
+                    if ContinuousClock.now >= deadline { return nil }
+                    Self.samplePoint(samplesDrawn, lower: cases[c].lower, upper: cases[c].upper,
+                                     generator: &generators[c], into: &point)
+                    state.engine.forward(point)
+                    for o in indices {
+                        let loss = evaluate(objectives[o], at: point, state: &state)
+                        if loss.isCandidate, let found = checker.check(point, caseIndex: c) { return found }
+                        if loss.value < best[o].loss { best[o] = (loss.value, point, true) }
+                    }
+                }
+                samplesDrawn += 1
+            }
+            guard round < options.pgdRestarts else { break }
+
+            let order = objectives.indices.sorted { (best[$0].loss, $0) < (best[$1].loss, $1) }
             for o in order {
                 if ContinuousClock.now >= deadline { return nil }
                 let objective = objectives[o]
                 let box = cases[objective.caseIndex]
-                if restart == 0, !best[o].point.isEmpty {
+                if best[o].isNew {
                     point = best[o].point
+                    best[o].isNew = false
                 } else {
-                    var generator = SplitMix64(seed: Self.streamSeed(options.seed, 2, o, restart))
+                    var generator = SplitMix64(seed: Self.streamSeed(options.seed, 2, o, round))
                     Self.uniformPoint(lower: box.lower, upper: box.upper, generator: &generator, into: &point)
                 }
-                // Vary step size and loss across restarts: large steps explore, small ones refine,
+                // Vary step size and loss across rounds: large steps explore, small ones refine,
                 // and the two losses fail in different ways on multi-constraint conjunctions.
-                let initialStep = [0.1, 0.3, 0.03][restart % 3]
-                let loss: Loss = restart % 2 == 0 ? .maximum : .sumOfViolations
+                let initialStep = [0.1, 0.3, 0.03][round % 3]
+                let loss: Loss = round % 2 == 0 ? .maximum : .sumOfViolations
                 if let found = descend(objective, from: point, steps: options.pgdSteps, initialStep: initialStep,
                                        loss: loss, state: &state, deadline: deadline) {
                     return found
@@ -119,7 +135,7 @@ public struct Falsifier: Sendable {
     }
 
     /// Tries a single candidate (e.g. an LP optimum of the search), then a few PGD steps from it
-    /// for each conjunction of the case.
+    /// for each objective of the case.
     ///
     /// The candidate is first checked as it is (see ``CounterexampleChecker/check(_:caseIndex:)``);
     /// the descent starts from its projection onto the box.
@@ -131,17 +147,19 @@ public struct Falsifier: Sendable {
         let start = zip(input, zip(box.lower, box.upper)).map { min(max($0, $1.0), $1.1) }
         var state = SearchState(network: network)
         state.engine.forward(start)
-        // Most violated conjunction first: the LP point usually targets one of them.
-        let candidates = objectives.filter { $0.caseIndex == caseIndex }
-            .map { (objective: $0, loss: maximumSlack($0, at: start, state: state).value) }
-            .sorted { ($0.loss, $0.objective.disjunctIndex) < ($1.loss, $1.objective.disjunctIndex) }
+        // Most violated objective first: the LP point usually targets one of them.
+        var candidates: [(objective: Objective, loss: Double, index: Int)] = []
+        for (index, objective) in objectives.enumerated() where objective.caseIndex == caseIndex {
+            candidates.append((objective, evaluate(objective, at: start, state: &state).value, index))
+        }
+        candidates.sort { ($0.loss, $0.index) < ($1.loss, $1.index) }
         let steps = max(10, options.pgdSteps / 2)
-        for (index, candidate) in candidates.enumerated() {
+        for (rank, candidate) in candidates.enumerated() {
             if ContinuousClock.now >= deadline { return nil }
             // The start is already close to a violation: small steps polish it rather than
             // jumping away from it.
             if let found = descend(candidate.objective, from: start, steps: steps, initialStep: 0.02,
-                                   loss: index % 2 == 0 ? .maximum : .sumOfViolations,
+                                   loss: rank % 2 == 0 ? .maximum : .sumOfViolations,
                                    state: &state, deadline: deadline) {
                 return found
             }
@@ -151,7 +169,8 @@ public struct Falsifier: Sendable {
 
     // MARK: Descent
 
-    /// What PGD minimises for a conjunction.
+    /// What PGD minimises for the conjunction it currently targets (the objective's conjunction
+    /// with the smallest largest slack).
     private enum Loss {
         /// The largest slack: drives the worst constraint down; exact for single constraints.
         case maximum
@@ -160,8 +179,8 @@ public struct Falsifier: Sendable {
     }
 
     /// Sign-gradient descent on `loss` from `start`, projected onto the objective's box, with a
-    /// cosine-decaying step (a fraction of each coordinate's width). Every iterate whose `Double`
-    /// slacks all meet their margins is handed to the checker.
+    /// cosine-decaying step (a fraction of each coordinate's width). Every iterate at which some
+    /// conjunction's `Double` slacks all meet their margins is handed to the checker.
     private func descend(_ objective: Objective, from start: [Double], steps: Int, initialStep: Double, loss: Loss,
                          state: inout SearchState, deadline: ContinuousClock.Instant) -> Counterexample? {
         let box = specification.cases[objective.caseIndex]
@@ -170,49 +189,35 @@ public struct Falsifier: Sendable {
         let m = network.outputSize
         state.x = start
         if state.seed.count != m { state.seed = [Double](repeating: 0, count: m) }
-        if state.slacks.count < objective.constraints.count {
-            state.slacks = [Double](repeating: 0, count: objective.constraints.count)
-            state.margins = state.slacks
-        }
         let minimumStep = initialStep / 100
         for t in 0...max(0, steps) {
             if ContinuousClock.now >= deadline { return nil }
             state.engine.forward(state.x)
-            var worst = -Double.infinity
-            var worstIndex = 0
-            var candidate = true
-            for (k, constraint) in objective.constraints.enumerated() {
-                let (slack, margin) = constraint.slackAndMargin(inputs: state.x, engine: state.engine,
-                                                                relativeMargin: checker.relativeMargin)
-                state.slacks[k] = slack
-                state.margins[k] = margin
-                if !(slack <= -margin) { candidate = false }
-                if slack > worst || k == 0 { worst = slack; worstIndex = k }
-            }
-            if candidate, let found = checker.check(state.x, caseIndex: objective.caseIndex) { return found }
+            let status = evaluate(objective, at: state.x, state: &state)
+            if status.isCandidate, let found = checker.check(state.x, caseIndex: objective.caseIndex) { return found }
             if t == steps { break }
+            guard !objective.conjunctions[status.target].isEmpty else { break }
+            let conjunction = objective.conjunctions[status.target]
 
             // Seed the backward pass with the coefficients of the constraints the loss selects.
+            // With every constraint met (a candidate the checker rejected, e.g. on Float) the sum
+            // is flat: then push the worst constraint deeper instead.
             for j in 0..<m { state.seed[j] = 0 }
-            var selected = 0
+            var useSum = false
             if case .sumOfViolations = loss {
-                for (k, constraint) in objective.constraints.enumerated() where !(state.slacks[k] <= -state.margins[k]) {
+                for (k, constraint) in conjunction.enumerated() where !state.isMet(k) {
                     constraint.addOutputCoefficients(to: &state.seed)
-                    selected += 1
+                    useSum = true
                 }
             }
-            // With every constraint met (a candidate the checker rejected, e.g. on Float) the
-            // sum is flat: fall back to pushing the worst constraint deeper.
-            if selected == 0, !objective.constraints.isEmpty {
-                objective.constraints[worstIndex].addOutputCoefficients(to: &state.seed)
-            }
+            if !useSum { conjunction[status.worst].addOutputCoefficients(to: &state.seed) }
             state.engine.backward(outputSeed: state.seed, into: &state.gradient)
-            if case .sumOfViolations = loss, selected > 0 {
-                for (k, constraint) in objective.constraints.enumerated() where !(state.slacks[k] <= -state.margins[k]) {
+            if useSum {
+                for (k, constraint) in conjunction.enumerated() where !state.isMet(k) {
                     constraint.addInputCoefficients(to: &state.gradient)
                 }
-            } else if !objective.constraints.isEmpty {
-                objective.constraints[worstIndex].addInputCoefficients(to: &state.gradient)
+            } else {
+                conjunction[status.worst].addInputCoefficients(to: &state.gradient)
             }
 
             let progress = Double(t) / Double(max(1, steps))
@@ -228,19 +233,34 @@ public struct Falsifier: Sendable {
         return nil
     }
 
-    /// The largest slack of the objective's constraints at the point of the last forward pass,
-    /// and whether every constraint meets its margin there.
-    private func maximumSlack(_ objective: Objective, at point: [Double], state: SearchState) -> (value: Double, isCandidate: Bool) {
-        var worst = -Double.infinity
-        var candidate = true
-        for constraint in objective.constraints {
-            let (slack, margin) = constraint.slackAndMargin(inputs: point, engine: state.engine,
-                                                            relativeMargin: checker.relativeMargin)
-            if !(slack <= -margin) { candidate = false }
-            // NaN outputs rank last.
-            worst = max(worst, slack.isNaN ? .infinity : slack)
+    /// Scores an objective at the point of the last forward pass.
+    ///
+    /// - Returns: `value`, the smallest over its conjunctions of the largest slack (≤ 0 means
+    ///   violated); `target`, the conjunction attaining it; `worst`, that conjunction's
+    ///   constraint with the largest slack; `isCandidate`, whether some conjunction meets every
+    ///   margin. Leaves the target conjunction's slacks and margins in `state` for the descent.
+    private func evaluate(_ objective: Objective, at point: [Double], state: inout SearchState)
+        -> (value: Double, target: Int, worst: Int, isCandidate: Bool) {
+        var best = (value: Double.infinity, target: 0, worst: 0, isCandidate: false)
+        for (d, conjunction) in objective.conjunctions.enumerated() {
+            var largest = -Double.infinity
+            var worst = 0
+            var met = true
+            for (k, constraint) in conjunction.enumerated() {
+                let (slack, margin) = constraint.slackAndMargin(inputs: point, engine: state.engine,
+                                                                relativeMargin: checker.relativeMargin)
+                if !(slack <= -margin) { met = false }
+                // NaN outputs rank last.
+                let score = slack.isNaN ? Double.infinity : slack
+                if score > largest || k == 0 { largest = score; worst = k }
+            }
+            if met { best.isCandidate = true }
+            if largest < best.value || d == 0 { best = (largest, d, worst, best.isCandidate) }
         }
-        return (worst, candidate)
+        // Only the target conjunction matters to the descent step; recompute its margins there.
+        let target = objective.conjunctions[best.target]
+        state.recordMargins(of: target, inputs: point, relativeMargin: checker.relativeMargin)
+        return best
     }
 
     // MARK: Sampling
@@ -282,11 +302,11 @@ public struct Falsifier: Sendable {
 
 // MARK: - Support types
 
-/// One (case, conjunction) pair: PGD drives all its constraints to negative slack.
+/// What one PGD run attacks: the case's box and one or more of its conjunctions (any of them
+/// violated is a counterexample).
 private struct Objective: Sendable {
     var caseIndex: Int
-    var disjunctIndex: Int
-    var constraints: [CompiledConstraint]
+    var conjunctions: [[CompiledConstraint]]
 }
 
 /// A ``LinearConstraint`` split into input and output terms for fast evaluation against the
@@ -296,7 +316,7 @@ private struct CompiledConstraint: Sendable {
     var outputTerms: [(index: Int, coefficient: Double)] = []
     var bound: Double
 
-    init(_ constraint: LinearConstraint, outputCount: Int) {
+    init(_ constraint: LinearConstraint) {
         bound = constraint.bound
         for term in constraint.terms {
             switch term.variable {
@@ -340,11 +360,21 @@ private struct SearchState {
     var x: [Double] = []
     var gradient: [Double] = []
     var seed: [Double] = []
-    var slacks: [Double] = []
-    var margins: [Double] = []
+    /// Whether each constraint of the targeted conjunction meets its margin.
+    private var met: [Bool] = []
 
     init(network: Network) {
         engine = NetworkGradient(network: network)
+    }
+
+    func isMet(_ k: Int) -> Bool { met[k] }
+
+    mutating func recordMargins(of conjunction: [CompiledConstraint], inputs: [Double], relativeMargin: Double) {
+        if met.count < conjunction.count { met = [Bool](repeating: false, count: conjunction.count) }
+        for (k, constraint) in conjunction.enumerated() {
+            let (slack, margin) = constraint.slackAndMargin(inputs: inputs, engine: engine, relativeMargin: relativeMargin)
+            met[k] = slack <= -margin
+        }
     }
 }
 

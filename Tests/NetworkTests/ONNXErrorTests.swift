@@ -49,6 +49,32 @@ final class ONNXErrorTests: XCTestCase {
         assertRejects(Data("(declare-const X_0 Real)\n(assert (<= X_0 1.0))\n".utf8), isNotONNX)
     }
 
+    /// Seeded byte mutations of real models: each must load or throw, never trap.
+    func testMutatedModelsNeverCrash() throws {
+        var generator = SplitMix(seed: 7)
+        var loaded = 0, rejected = 0
+        for name in ["conv_block", "reindexing", "residual", "column_input", "shift_before_unpadded_conv",
+                     "dense_then_padded_conv"] {
+            let original = try Data(contentsOf: ONNXOperatorTests.operatorsFolder.appendingPathComponent(name + ".onnx"))
+            for _ in 0..<300 {
+                var bytes = [UInt8](original)
+                for _ in 0..<(1 + Int(generator.next() % 4)) {
+                    let position = Int(generator.next() % UInt64(bytes.count))
+                    bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+                }
+                do {
+                    let network = try Network(onnxData: Data(bytes), path: path)
+                    _ = network.evaluate([Double](repeating: 0.5, count: network.inputSize))
+                    loaded += 1
+                } catch is NetworkError {
+                    rejected += 1
+                }
+            }
+        }
+        XCTAssertEqual(loaded + rejected, 1800)
+        XCTAssertGreaterThan(rejected, 0)
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try Network.load(contentsOf: "/no/such/dir/model.onnx")) { error in
             guard case NetworkError.unreadableFile(let p, _)? = error as? NetworkError else { return XCTFail("\(error)") }
@@ -208,6 +234,41 @@ final class ONNXErrorTests: XCTestCase {
             Self.node("Relu", ["b"], ["y"], name: "third"),
         ]
         assertRejects(try model.serializedBytes(), { e in self.isInvalidGraph(e) && e.description.contains("cycle") })
+    }
+
+    func testTwoRealInputs() throws {
+        var model = Self.model(input: [1, 2])
+        model.graph.input.append(Self.valueInfo("z", [1, 2]))
+        model.graph.node = [Self.node("Add", ["x", "z"], ["y"], name: "sum")]
+        assertRejects(try model.serializedBytes(), { e in self.isInvalidGraph(e) && e.description.contains("'z'") })
+    }
+
+    func testReshapeToAWrongSize() throws {
+        var model = Self.model(input: [1, 4])
+        var shape = Onnx_TensorProto()
+        shape.name = "shape"
+        shape.dataType = 7
+        shape.dims = [1]
+        shape.int64Data = [3]
+        model.graph.initializer = [shape]
+        model.graph.node = [Self.node("Reshape", ["x", "shape"], ["y"], name: "bad_reshape")]
+        assertRejects(try model.serializedBytes(), { e in
+            if case .invalidNode(_, "bad_reshape", "Reshape", _) = e { return true } else { return false }
+        })
+    }
+
+    func testDivisionByAZeroConstant() throws {
+        var model = Self.model(input: [1, 2], initializers: [Self.tensor("d", dims: [2], floats: [1, 0])])
+        model.graph.node = [Self.node("Div", ["x", "d"], ["y"], name: "div")]
+        assertRejects(try model.serializedBytes(), { e in e.description.contains("zero") })
+    }
+
+    func testOneDimensionalConvolutionIsRejected() throws {
+        var model = Self.model(input: [1, 1, 4], initializers: [Self.tensor("w", dims: [1, 1, 2], floats: [1, 1])])
+        model.graph.node = [Self.node("Conv", ["x", "w"], ["y"], name: "conv1d")]
+        assertRejects(try model.serializedBytes(), { e in
+            if case .unsupportedOperator(_, "conv1d", "Conv", _) = e { return true } else { return false }
+        })
     }
 
     func testUnknownTensorAndMissingOutput() throws {

@@ -9,7 +9,8 @@ final class ONNXExportTests: XCTestCase {
     /// elementwise affine, residual add, 1-D and odd input shapes.
     func roundTripCases() throws -> [(name: String, network: Network)] {
         var cases: [(String, Network)] = []
-        for name in ["conv_block", "shift_before_unpadded_conv", "reindexing", "residual", "column_input"] {
+        for name in ["conv_block", "shift_before_unpadded_conv", "reindexing", "residual", "column_input",
+                     "dense_then_padded_conv"] {
             cases.append(("operators/\(name)", try ONNXOperatorTests.load(name)))
         }
         if (try? ONNXTestSupport.shared()) != nil {

@@ -23,7 +23,7 @@ final class ONNXOperatorTests: XCTestCase {
 
     func testOperatorModelsMatchOnnxRuntime() throws {
         let references = try Self.references()
-        XCTAssertEqual(references.count, 5)
+        XCTAssertEqual(references.count, 6)
         for (name, cases) in references.sorted(by: { $0.key < $1.key }) {
             let network = try Self.load(name)
             for c in cases {
@@ -57,6 +57,12 @@ final class ONNXOperatorTests: XCTestCase {
         XCTAssertEqual(kinds(network), ["input", "conv", "relu", "dense"])
         XCTAssertEqual(network.onnxInputShape, [1, 3, 5, 4])
         XCTAssertEqual(network.onnxOutputShape, [1, 5])
+    }
+
+    func testShiftBeforePaddedConvFoldsBackIntoThePrecedingDense() throws {
+        let network = try Self.load("dense_then_padded_conv")
+        XCTAssertEqual(kinds(network), ["input", "dense", "conv", "relu", "dense"])
+        XCTAssertEqual(network.nodes[1].shape, [2, 2, 2])
     }
 
     func testReindexingOperatorsLeaveNoExtraLayers() throws {

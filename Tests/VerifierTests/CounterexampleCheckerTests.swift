@@ -57,6 +57,13 @@ final class CounterexampleCheckerTests: XCTestCase {
         XCTAssertNil(checker.check([0.75], caseIndex: 1))
     }
 
+    func testAnEmptyBoxHoldsNoCounterexample() {
+        let checker = CounterexampleChecker(network: identity,
+                                            specification: specification(lower: 0.6, upper: 0.5, [[atLeast(0)]]))
+        XCTAssertNil(checker.check([0.55], caseIndex: 0))
+        XCTAssertNil(checker.check([0.5], caseIndex: nil))
+    }
+
     func testChoosesTheCaseWhoseBoxHoldsThePoint() throws {
         let spec = Specification(inputCount: 1, outputCount: 1, cases: [
             Case(lower: [0], upper: [1], violation: [[atLeast(0.5)]]),

@@ -224,6 +224,70 @@ final class FalsifierTests: XCTestCase {
         assertGenuine(found, network, spec)
     }
 
+    /// Loads a benchmark instance with the real ONNX and VNNLIB readers, or skips.
+    private func instance(_ onnx: String, _ vnnlib: String) throws -> (Network, Specification) {
+        let root = "/work/shared/benchmarks/"
+        for path in [root + onnx, root + vnnlib] where !FileManager.default.fileExists(atPath: path) {
+            throw XCTSkip("\(path) is missing")
+        }
+        return (try Network.load(contentsOf: root + onnx), try VNNLibParser.parse(contentsOf: root + vnnlib))
+    }
+
+    func testParsedBenchmarkInstancesAreFalsified() throws {
+        for (onnx, vnnlib) in [("acasxu/onnx/ACASXU_run2a_2_1_batch_2000.onnx", "acasxu/vnnlib/prop_2.vnnlib"),
+                               ("test/onnx/test_sat.onnx", "test/vnnlib/test_prop.vnnlib"),
+                               ("mnistfc/onnx/mnist-net_256x2.onnx", "mnistfc/vnnlib/prop_1_0.05.vnnlib")] {
+            let (network, spec) = try instance(onnx, vnnlib)
+            let start = clock.now
+            let found = try XCTUnwrap(Falsifier(network: network, specification: spec).run(deadline: later), onnx + " " + vnnlib)
+            print("falsified \(onnx) \(vnnlib) in \(clock.now - start)")
+            assertGenuine(found, network, spec)
+            let text = ResultFile.text(verdict: .sat, counterexample: found)
+            XCTAssertTrue(text.hasPrefix("sat\n(\n(X_0 "))
+        }
+    }
+
+    func testKnownUnsatInstanceIsNotFalsified() throws {
+        let (network, spec) = try instance("test/onnx/test_unsat.onnx", "test/vnnlib/test_prop.vnnlib")
+        let options = FalsificationOptions(randomSamples: 2000, pgdRestarts: 10, pgdSteps: 50)
+        XCTAssertNil(Falsifier(network: network, specification: spec, options: options).run(deadline: later))
+    }
+
+    /// Every known-`sat` instance of the local benchmarks, a few seconds each; slow, so only with
+    /// `NNVERIFY_FALSIFIER_SWEEP=1` (best in a release build). Prints how many fall.
+    func testSweepKnownSatInstances() throws {
+        guard ProcessInfo.processInfo.environment["NNVERIFY_FALSIFIER_SWEEP"] == "1" else {
+            throw XCTSkip("set NNVERIFY_FALSIFIER_SWEEP=1 to run the sweep")
+        }
+        let seconds = Double(ProcessInfo.processInfo.environment["NNVERIFY_FALSIFIER_SECONDS"] ?? "") ?? 10
+        let root = "/work/shared/benchmarks/"
+        var found = 0, total = 0
+        for benchmark in ["test", "acasxu", "mnistfc", "oval21", "mnist_gdvb", "cifar10_resnet"] {
+            guard let results = try? String(contentsOfFile: root + benchmark + "/results.csv", encoding: .utf8) else { continue }
+            for line in results.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count > 3, fields[3] == "sat" else { continue }
+                total += 1
+                let start = clock.now
+                do {
+                    let network = try Network.load(contentsOf: root + benchmark + "/" + fields[0])
+                    let spec = try VNNLibParser.parse(contentsOf: root + benchmark + "/" + fields[1])
+                    let deadline = start.advanced(by: .milliseconds(Int(seconds * 1000)))
+                    if let counterexample = Falsifier(network: network, specification: spec).run(deadline: deadline) {
+                        assertGenuine(counterexample, network, spec)
+                        found += 1
+                        print("SAT   \(benchmark) \(fields[0]) \(fields[1]) in \(clock.now - start)")
+                    } else {
+                        print("MISS  \(benchmark) \(fields[0]) \(fields[1]) after \(clock.now - start)")
+                    }
+                } catch {
+                    print("ERROR \(benchmark) \(fields[0]) \(fields[1]): \(error)")
+                }
+            }
+        }
+        print("falsifier sweep: \(found) of \(total) known-sat instances falsified")
+    }
+
     /// Throughput on an ACAS Xu-sized network (6 × 50 ReLUs), for the log only.
     func testThroughputOnAnACASXuSizedNetwork() {
         let network = FalsifierFixtures.denseNetwork([5, 50, 50, 50, 50, 50, 50, 5], seed: 41)

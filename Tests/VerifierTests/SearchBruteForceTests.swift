@@ -72,27 +72,57 @@ struct SearchTestInstance {
         return SearchTestInstance(network: network, specification: spec, layers: layers)
     }
 
+    /// A hard instance: one output constraint whose threshold lies `margin` (relative) beyond or
+    /// short of the exact minimum over the box, so only a deep search can tell. Even seeds are
+    /// unsat, odd seeds sat.
+    static func tight(seed: UInt64, inputs: Int, hidden: [Int], outputs: Int, margin: Double) -> SearchTestInstance {
+        var instance = random(seed: seed, inputs: inputs, hidden: hidden, outputs: outputs)
+        var rng = SearchTestRandom(state: seed ^ 0xABCD)
+        instance.specification.cases[0].lower = instance.specification.cases[0].lower.map { $0 - rng.uniform(0.5, 1.5) }
+        instance.specification.cases[0].upper = instance.specification.cases[0].upper.map { $0 + rng.uniform(0.5, 1.5) }
+        var c = (0..<outputs).map { _ in rng.uniform(-1, 1) }
+        c[0] = 1
+        let terms = c.enumerated().map { (variable: Variable.output($0.offset), coefficient: $0.element) }
+        instance.specification.cases[0].violation = [[LinearConstraint(terms: terms, bound: 0)]]
+        let minimum = instance.bruteForceSlack()
+        let delta = margin * max(1, abs(minimum))
+        instance.specification.cases[0].violation[0][0].bound = seed % 2 == 0 ? minimum - delta : minimum + delta
+        return instance
+    }
+
     /// The least `t` such that some input of the box satisfies every constraint of some
     /// conjunction with slack `≤ t`, by enumerating every activation pattern (one LP each).
     /// The property is violated iff this is ≤ 0.
     func bruteForceSlack() -> Double {
-        let hiddenCounts = layers.dropLast().map { $0.b.count }
-        let total = hiddenCounts.reduce(0, +)
+        let total = layers.dropLast().reduce(0) { $0 + $1.b.count }
         let box = specification.cases[0]
         var best = Double.infinity
         for conjunction in box.violation {
-            for pattern in 0..<(1 << total) {
-                if let t = patternLP(pattern: pattern, conjunction: conjunction, lower: box.lower, upper: box.upper) {
-                    best = min(best, t)
+            // Depth-first over the neurons in layer order, pruning partial patterns whose region
+            // is already empty (a 2–4-dimensional box meets few of the 2^n patterns).
+            func visit(_ pattern: Int, _ fixed: Int) {
+                if fixed == total {
+                    if let t = patternLP(pattern: pattern, fixed: fixed, conjunction: conjunction,
+                                         lower: box.lower, upper: box.upper) { best = min(best, t) }
+                    return
+                }
+                for bit in [0, 1] {
+                    let p = pattern | bit << fixed
+                    if patternLP(pattern: p, fixed: fixed + 1, conjunction: nil, lower: box.lower, upper: box.upper) != nil {
+                        visit(p, fixed + 1)
+                    }
                 }
             }
+            visit(0, 0)
         }
         return best
     }
 
     /// min t over the inputs with this activation pattern, `c_k·y − b_k ≤ t` for all k; nil if the
     /// pattern's region is empty.
-    private func patternLP(pattern: Int, conjunction: [LinearConstraint], lower: [Double], upper: [Double]) -> Double? {
+    /// With `conjunction` nil: 0 if the first `fixed` neurons can take the pattern's phases
+    /// together (a feasibility check), nil if not.
+    private func patternLP(pattern: Int, fixed: Int, conjunction: [LinearConstraint]?, lower: [Double], upper: [Double]) -> Double? {
         let n = lower.count
         // Affine forms (coefficients over x, constant) of each layer's values under the pattern.
         var forms: [([Double], Double)] = (0..<n).map { i in ((0..<n).map { $0 == i ? 1 : 0 }, 0) }
@@ -110,7 +140,7 @@ struct SearchTestInstance {
                 next.append((a, c))
             }
             if k < layers.count - 1 {
-                for i in next.indices {
+                for i in next.indices where bit < fixed {
                     let active = pattern >> bit & 1 == 1
                     bit += 1
                     rows.append((next[i].0, next[i].1, active))
@@ -125,7 +155,7 @@ struct SearchTestInstance {
         glp_add_cols(lp, Int32(n + 1))
         for i in 0..<n { glp_set_col_bnds(lp, Int32(i + 1), lower[i] == upper[i] ? GLP_FX : GLP_DB, lower[i], upper[i]) }
         glp_set_col_bnds(lp, Int32(n + 1), GLP_FR, 0, 0)
-        glp_set_obj_coef(lp, Int32(n + 1), 1)
+        if conjunction != nil { glp_set_obj_coef(lp, Int32(n + 1), 1) } else { glp_set_col_bnds(lp, Int32(n + 1), GLP_FX, 0, 0) }
         var ia: [Int32] = [0], ja: [Int32] = [0], ar: [Double] = [0]
         var r: Int32 = 0
         func addRow(_ a: [Double], t: Double, type: Int32, lo: Double, hi: Double) {
@@ -138,7 +168,7 @@ struct SearchTestInstance {
         for (a, c, active) in rows {
             if active { addRow(a, t: 0, type: GLP_LO, lo: -c, hi: 0) } else { addRow(a, t: 0, type: GLP_UP, lo: 0, hi: -c) }
         }
-        for constraint in conjunction {
+        for constraint in conjunction ?? [] {
             var a = [Double](repeating: 0, count: n)
             var c = -constraint.bound
             for term in constraint.terms {
@@ -170,12 +200,15 @@ final class SearchBruteForceTests: XCTestCase {
 
     /// Runs random instances through one search mode and compares with brute force: any verdict
     /// that contradicts the truth fails; undecided ones are counted and must stay rare.
-    func compare(inputSplitting: Bool, count: Int, seedBase: UInt64, threads: Int = 1) {
+    @discardableResult
+    func compare(inputSplitting: Bool, count: Int, seedBase: UInt64, threads: Int = 1,
+                 layers: ClosedRange<Int> = 1...2, width: ClosedRange<Int> = 2...5) -> SearchStatistics {
         var agree = 0, undecided = 0, skipped = 0
+        var total = SearchStatistics()
         for k in 0..<count {
             let seed = seedBase + UInt64(k)
             var rng = SearchTestRandom(state: seed)
-            let hidden = (0..<rng.int(1...2)).map { _ in rng.int(2...5) }
+            let hidden = (0..<rng.int(layers)).map { _ in rng.int(width) }
             let instance = SearchTestInstance.random(seed: seed, inputs: rng.int(2...4), hidden: hidden, outputs: rng.int(2...3))
             let slack = instance.bruteForceSlack()
             // Too close to the boundary to have a robust answer either way.
@@ -184,6 +217,7 @@ final class SearchBruteForceTests: XCTestCase {
             let result = Verifier.verify(network: instance.network, specification: instance.specification,
                                          options: VerificationOptions(timeout: .seconds(10), threads: threads, seed: 0),
                                          search: Self.searchOptions(inputSplitting: inputSplitting))
+            total.merge(result.statistics)
             switch result.verdict {
             case .sat, .unsat:
                 XCTAssertEqual(result.verdict, truth, "seed \(seed): verdict \(result.verdict), brute force slack \(slack)")
@@ -196,11 +230,50 @@ final class SearchBruteForceTests: XCTestCase {
             }
         }
         print("brute force (\(inputSplitting ? "input splitting" : "ReLU search"), \(threads) threads): agree \(agree), undecided \(undecided), skipped \(skipped) of \(count)")
+        print("  nodes \(total.nodes), decisions \(total.decisions), conflicts \(total.conflicts), learned \(total.learnedClauses), LP calls \(total.lpCalls), splits \(total.inputSplits)")
         XCTAssertLessThanOrEqual(undecided, count / 20, "too many undecided instances")
+        return total
     }
 
     func testReLUSearchAgreesWithBruteForce() {
         compare(inputSplitting: false, count: 150, seedBase: 1000)
+    }
+
+    /// Deeper networks (up to 14 ReLUs), where the search must branch and learn.
+    func testReLUSearchAgreesWithBruteForceOnDeeperNetworks() {
+        let stats = compare(inputSplitting: false, count: 40, seedBase: 20000, layers: 2...2, width: 5...7)
+        XCTAssertGreaterThan(stats.decisions, 0, "the instances never made the search branch")
+        XCTAssertGreaterThan(stats.conflicts, 0)
+    }
+
+    func testInputSplittingAgreesWithBruteForceOnDeeperNetworks() {
+        let stats = compare(inputSplitting: true, count: 30, seedBase: 30000, layers: 2...2, width: 5...7)
+        XCTAssertGreaterThan(stats.inputSplits, 0, "the instances never made the search split")
+    }
+
+    /// Thresholds within 2% of the exact minimum on the widest networks: the search must branch,
+    /// learn and backjump to settle them.
+    func testReLUSearchOnTightInstances() {
+        var total = SearchStatistics()
+        var undecided = 0
+        for k in 0..<24 {
+            let seed = UInt64(40000 + k)
+            let instance = SearchTestInstance.tight(seed: seed, inputs: 3, hidden: [8, 8], outputs: 3, margin: 0.02)
+            let truth: Verdict = instance.bruteForceSlack() <= 0 ? .sat : .unsat
+            XCTAssertEqual(truth, seed % 2 == 0 ? .unsat : .sat)
+            let result = Verifier.verify(network: instance.network, specification: instance.specification,
+                                         options: VerificationOptions(timeout: .seconds(20), threads: 1, seed: 0),
+                                         search: Self.searchOptions(inputSplitting: false))
+            total.merge(result.statistics)
+            if result.verdict == .sat || result.verdict == .unsat {
+                XCTAssertEqual(result.verdict, truth, "seed \(seed)")
+            } else {
+                undecided += 1
+            }
+        }
+        print("tight: undecided \(undecided); nodes \(total.nodes), decisions \(total.decisions), conflicts \(total.conflicts), learned \(total.learnedClauses), restarts \(total.restarts), LP calls \(total.lpCalls)")
+        XCTAssertEqual(undecided, 0)
+        XCTAssertGreaterThan(total.conflicts, 24, "the tight instances should need real search")
     }
 
     func testInputSplittingAgreesWithBruteForce() {

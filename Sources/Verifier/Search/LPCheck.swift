@@ -14,15 +14,83 @@ enum LPCheckResult {
     case unavailable
 }
 
-// Placeholder until LPAbstraction's LPRelaxation lands: the search runs on bounds alone.
+/// The worker's LP and the box it was built for (a new box needs a new LP).
+private final class LPHolder {
+    let relaxation: LPRelaxation
+    let box: Box
+
+    init(relaxation: LPRelaxation, box: Box) {
+        self.relaxation = relaxation
+        self.box = box
+    }
+}
+
 extension Theory {
-    func lpCheck(box: Box, evaluation: Evaluation, assignment: PhaseAssignment?,
-                 deadline: ContinuousClock.Instant, lpCalls: inout Int) -> LPCheckResult {
-        .unavailable
+    /// The LP for `box` under `assignment` with the conjunction's constraints: the worker's
+    /// existing one updated in place (warm start) when the box is the same, else a new one.
+    /// Nil when it cannot be built (e.g. unbounded variables); nothing is concluded then.
+    private func relaxation(box: Box, bounds: NetworkBounds, assignment: PhaseAssignment?) -> LPRelaxation? {
+        let assignment = assignment ?? PhaseAssignment(network: network)
+        if let holder = lpState as? LPHolder, holder.box == box {
+            holder.relaxation.update(bounds: bounds, assignment: assignment)
+            return holder.relaxation
+        }
+        guard let lp = try? LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment) else {
+            return nil
+        }
+        for c in problem.outputConstraints { lp.addOutputConstraint(coefficients: c.coefficients, rhs: c.rhs) }
+        for c in problem.inputConstraints { lp.addInputConstraint(coefficients: c.coefficients, rhs: c.rhs) }
+        lpState = LPHolder(relaxation: lp, box: box)
+        return lp
     }
 
+    /// Solves the LP with every constraint of the conjunction, minimising the left-hand side of
+    /// the constraint the bounds found closest to refutation: infeasible (with its certificate)
+    /// or a sound minimum that still violates that constraint refutes; otherwise the optimum is a
+    /// candidate.
+    func lpCheck(box: Box, evaluation: Evaluation, assignment: PhaseAssignment?,
+                 deadline: ContinuousClock.Instant, lpCalls: inout Int) -> LPCheckResult {
+        guard let lp = relaxation(box: box, bounds: evaluation.bounds, assignment: assignment) else { return .unavailable }
+        lpCalls += 1
+        let objective = problem.outputConstraints.isEmpty ? nil : problem.outputConstraints[evaluation.hardestConstraint]
+        let coefficients = objective?.coefficients ?? [Double](repeating: 0, count: network.outputSize)
+        switch lp.minimize(outputCoefficients: coefficients, deadline: deadline) {
+        case .optimal(let value, let input):
+            if let objective, Problem.refutes(lower: value, objective) { return .refuted(conflict: nil) }
+            return .candidate(input: input)
+        case .infeasible(let conflict):
+            return .refuted(conflict: conflict)
+        case .timeout:
+            return .timeout
+        case .failed:
+            return .unavailable
+        }
+    }
+
+    /// LP bound tightening: for each candidate `(neuron, phase)`, tries to prove the neuron
+    /// stable in that phase over the region (minimising its pre-activation to show it ≥ 0, or
+    /// maximising to show it ≤ 0), until the deadline. The LP includes the conjunction's
+    /// constraints, so "stable" means stable wherever the conjunction can hold — all the search
+    /// needs. Returns the proved phases.
     func lpTighten(box: Box, bounds: NetworkBounds, assignment: PhaseAssignment?, candidates: [(NeuronID, Phase)],
                    deadline: ContinuousClock.Instant, lpCalls: inout Int) -> [(NeuronID, Phase)] {
-        []
+        guard !candidates.isEmpty, let lp = relaxation(box: box, bounds: bounds, assignment: assignment) else { return [] }
+        var proved: [(NeuronID, Phase)] = []
+        for (neuron, phase) in candidates {
+            if ContinuousClock.now >= deadline { break }
+            lpCalls += 1
+            switch lp.minimize(preActivationOf: neuron, maximize: phase == .inactive, deadline: deadline) {
+            case .optimal(let value, _):
+                if phase == .active ? value >= 0 : value <= 0 { proved.append((neuron, phase)) }
+            case .infeasible:
+                // The region is empty: every phase holds vacuously.
+                proved.append((neuron, phase))
+            case .timeout:
+                return proved
+            case .failed:
+                continue
+            }
+        }
+        return proved
     }
 }

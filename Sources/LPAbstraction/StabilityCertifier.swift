@@ -1,0 +1,143 @@
+import Network
+
+/// How a sound stability proof for one neuron ended.
+enum CertificationOutcome: Equatable {
+    /// Every branch's sound bound has the goal's sign: the neuron is stable in that phase.
+    case proved
+    /// A rigorous witness of the opposite sign was recorded: the neuron is not stable that way.
+    case refuted
+    /// Deadline, node limit, or a numerical dead end (an exact leaf whose optimum point fails the
+    /// rigorous check): nothing is claimed.
+    case unknown
+}
+
+/// Proves a neuron stable with sound arithmetic only: branch-and-bound over the phases of the
+/// unstable ReLUs in earlier layers, bounding each branch by symbolic back-substitution (with the
+/// branch's phases fixed) and then by the LP relaxation, whose reported optimum is a rigorous dual
+/// bound (``LPRelaxation``). The neuron is stably inactive when `max pre ≤ 0` on every branch,
+/// stably active when `min pre ≥ 0` on every branch.
+///
+/// This is the sound counterpart of ``StabilityMILP``: the MILP's floating-point "cannot refute"
+/// with a margin is no proof, so every survivor of the MILP comes here. LP optimum points are
+/// tried as witnesses; at a leaf where every earlier ReLU is fixed the LP is exact, so a positive
+/// optimum there almost always yields a rigorous witness.
+///
+/// Not thread-safe (it owns an ``LPRelaxation``).
+final class StabilityCertifier {
+    let network: Network
+    let box: Box
+    let propagator: BoundPropagator
+    /// Sound bounds for the whole box (tightened by LP), intersected with every branch's bounds.
+    var globalBounds: NetworkBounds
+    /// Proved phases, fixed in every branch.
+    var proved: PhaseAssignment
+    /// Branch-and-bound nodes one proof may use.
+    var nodeLimit: Int
+    private var lp: LPRelaxation?
+    /// Total branch-and-bound nodes explored (statistics).
+    private(set) var nodesExplored = 0
+
+    init(network: Network, box: Box, propagator: BoundPropagator, globalBounds: NetworkBounds,
+         proved: PhaseAssignment, nodeLimit: Int) {
+        self.network = network
+        self.box = box
+        self.propagator = propagator
+        self.globalBounds = globalBounds
+        self.proved = proved
+        self.nodeLimit = nodeLimit
+    }
+
+    /// Tries to prove `neuron` stable in phase `goal`; LP points are offered to `book`.
+    func certify(_ neuron: NeuronID, goal: Phase, book: inout WitnessBook,
+                 deadline: ContinuousClock.Instant) -> CertificationOutcome {
+        let maximize = goal == .inactive
+        var stack = [proved]
+        var explored = 0
+        while let assignment = stack.popLast() {
+            if ContinuousClock.now >= deadline { return .unknown }
+            explored += 1
+            nodesExplored += 1
+            if explored > nodeLimit { return .unknown }
+            guard let bounds = branchBounds(assignment) else { continue }   // empty branch
+            let pre = bounds.preActivation[neuron.layer]
+            if maximize ? pre.upper[neuron.index] <= 0 : pre.lower[neuron.index] >= 0 { continue }
+
+            let outcome: LPOutcome
+            do {
+                if let lp {
+                    lp.update(bounds: bounds, assignment: assignment)
+                } else {
+                    lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment)
+                }
+                outcome = lp!.minimize(preActivationOf: neuron, maximize: maximize, deadline: deadline)
+            } catch {
+                return .unknown
+            }
+            switch outcome {
+            case .infeasible:
+                continue
+            case .timeout, .failed:
+                return .unknown
+            case .optimal(let value, let input):
+                if maximize ? value <= 0 : value >= 0 { continue }
+                book.record(input)
+                let refuted = maximize ? book.positive[neuron.layer][neuron.index] != nil
+                                       : book.negative[neuron.layer][neuron.index] != nil
+                if refuted { return .refuted }
+                guard let split = branchingNeuron(before: neuron.layer, bounds: bounds, assignment: assignment) else {
+                    return .unknown
+                }
+                // Depth first, exploring the phase the LP point sits in last (popped first): it
+                // is the likelier home of a witness, and of the largest optimum.
+                var active = assignment, inactive = assignment
+                active[split] = .active
+                inactive[split] = .inactive
+                stack.append(inactive)
+                stack.append(active)
+            }
+        }
+        return .proved
+    }
+
+    /// Sound bounds for the branch, or `nil` when the branch is provably empty.
+    private func branchBounds(_ assignment: PhaseAssignment) -> NetworkBounds? {
+        let fresh = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
+        if fresh.isInfeasible { return nil }
+        var bounds = fresh
+        // Both are sound enclosures of the branch's values, so their intersection is too (the
+        // global bounds hold on the whole box, hence on the branch).
+        for k in bounds.nodes.indices {
+            for i in bounds.nodes[k].lower.indices {
+                bounds.nodes[k].lower[i] = Swift.max(bounds.nodes[k].lower[i], globalBounds.nodes[k].lower[i])
+                bounds.nodes[k].upper[i] = Swift.min(bounds.nodes[k].upper[i], globalBounds.nodes[k].upper[i])
+                if bounds.nodes[k].lower[i] > bounds.nodes[k].upper[i] { return nil }
+            }
+        }
+        let reluNodes = network.reluNodes
+        for layer in reluNodes.indices {
+            bounds.preActivation[layer] = bounds.nodes[network.nodes[reluNodes[layer]].inputs[0]]
+        }
+        bounds.output = bounds.nodes[network.output]
+        return bounds
+    }
+
+    /// The free, unstable neuron of an earlier layer whose triangle relaxation is widest
+    /// (`−l·u/(u − l)`, the triangle's height): fixing it removes the most relaxation error.
+    private func branchingNeuron(before layer: Int, bounds: NetworkBounds, assignment: PhaseAssignment) -> NeuronID? {
+        var best: NeuronID?
+        var bestScore = 0.0
+        for l in 0..<layer {
+            let pre = bounds.preActivation[l]
+            for i in pre.lower.indices where assignment.phases[l][i] == nil {
+                let lo = pre.lower[i], up = pre.upper[i]
+                guard lo < 0 && up > 0 else { continue }
+                let score = -lo * up / (up - lo)
+                if best == nil || score > bestScore {
+                    best = NeuronID(layer: l, index: i)
+                    bestScore = score
+                }
+            }
+        }
+        return best
+    }
+}

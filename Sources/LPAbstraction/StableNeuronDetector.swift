@@ -1,0 +1,493 @@
+import Network
+
+/// The stability class of one ReLU neuron over an input box.
+public enum NeuronStability: String, Sendable, Codable {
+    /// Pre-activation ≥ 0 on the whole box, proved by sound bounds.
+    case active
+    /// Pre-activation ≤ 0 on the whole box, proved by sound bounds.
+    case inactive
+    /// Two witness inputs in the box: one with pre-activation rigorously > 0, one rigorously < 0.
+    case unstable
+    /// Not decided within the budget. Never treated as stable.
+    case unknown
+}
+
+/// How hard ``StableNeuronDetector`` works.
+public enum DetectorMode: String, Sendable, CaseIterable {
+    /// Symbolic bounds, plus witnesses from sampling and gradient attacks.
+    case fast
+    /// `fast`, then LP bound tightening of every undecided neuron, layer by layer.
+    case lp
+    /// `lp`, then the whole-network refutation MILP and a sound branch-and-bound proof for every
+    /// survivor, so every neuron is decided unless the deadline hits.
+    case exact
+}
+
+/// The classification of every ReLU neuron of a network over an input box, with its evidence.
+public struct StabilityReport: Sendable {
+    /// `classes[layer][i]`, per ReLU layer (``Network/reluNodes`` order) and neuron.
+    public var classes: [[NeuronStability]]
+    /// The tightest sound bounds found (symbolic, tightened by LP where the mode allows).
+    public var bounds: NetworkBounds
+    /// Input points used as witnesses, each inside the box.
+    public var witnesses: [[Double]]
+    /// Index into ``witnesses`` of an input where the neuron's pre-activation is rigorously > 0.
+    public var positiveWitness: [[Int?]]
+    /// Index into ``witnesses`` of an input where the neuron's pre-activation is rigorously < 0.
+    public var negativeWitness: [[Int?]]
+    /// Seconds spent per step: `bounds`, `sampling`, `attack`, `lp`, `milp`, `certify`, `total`.
+    public var seconds: [String: Double]
+
+    /// Creates a report.
+    public init(classes: [[NeuronStability]], bounds: NetworkBounds, witnesses: [[Double]],
+                positiveWitness: [[Int?]], negativeWitness: [[Int?]], seconds: [String: Double]) {
+        self.classes = classes
+        self.bounds = bounds
+        self.witnesses = witnesses
+        self.positiveWitness = positiveWitness
+        self.negativeWitness = negativeWitness
+        self.seconds = seconds
+    }
+
+    /// The proved-stable neurons only (stably active / inactive), `nil` elsewhere: what exact
+    /// compression may remove or fold.
+    public var stablePhases: PhaseAssignment {
+        PhaseAssignment(phases: classes.map { layer in
+            layer.map { c -> Phase? in
+                switch c {
+                case .active: return .active
+                case .inactive: return .inactive
+                case .unstable, .unknown: return nil
+                }
+            }
+        })
+    }
+
+    /// Number of neurons of class `stability` in ReLU layer `layer`.
+    public func count(_ stability: NeuronStability, layer: Int) -> Int {
+        classes[layer].reduce(0) { $0 + ($1 == stability ? 1 : 0) }
+    }
+
+    /// Number of neurons of class `stability` in the whole network.
+    public func count(_ stability: NeuronStability) -> Int {
+        classes.indices.reduce(0) { $0 + count(stability, layer: $1) }
+    }
+}
+
+extension PhaseAssignment {
+    /// An assignment with the given phases (`phases[layer][index]`).
+    init(phases: [[Phase?]]) {
+        self.phases = phases
+    }
+}
+
+/// Classifies every ReLU neuron of a network over an input box as stably active, stably
+/// inactive, unstable (with two witnesses) or unknown.
+///
+/// Soundness is the contract: *stable* is only ever concluded from sound bounds (interval and
+/// symbolic bounds with outward rounding, LP values derived from the dual solution); *unstable*
+/// only from two witness inputs whose pre-activation signs were established by an outward-rounded
+/// enclosure at the point (``WitnessBook``). Sampling, gradient attacks and the MILP merely
+/// propose points. A deadline leaves the undecided neurons `unknown`, never stable.
+///
+/// The steps, cheapest first, each only for the neurons still undecided:
+/// 1. symbolic bounds (``BoundPropagator``);
+/// 2. witnesses from the box's corners that maximise / minimise each first-layer neuron, uniform
+///    random points and random vertices, then sign-gradient ascent / descent on each missing sign;
+/// 3. (`lp`, `exact`) LP minimum / maximum per undecided neuron, layer by layer, the proved phases
+///    fed back into the symbolic bounds of later layers and LP optimum points tried as witnesses;
+/// 4. (`exact`) one MILP over the whole network maximising the number of refuted stability claims
+///    (Serra et al., NeurIPS 2021), its solutions harvested as witnesses and the MILP re-solved
+///    until it finds nothing more; then a sound branch-and-bound proof for every survivor
+///    (``StabilityCertifier``).
+///
+/// GLPK is used on the calling thread only; call from one thread at a time per detector run.
+public struct StableNeuronDetector {
+    /// Tuning knobs; the defaults suit networks of a few thousand inputs and neurons.
+    public struct Configuration: Sendable {
+        /// Uniform random points sampled from the box.
+        public var randomSamples = 500
+        /// Random vertices sampled (a third each with probability 0.1, 0.5, 0.9 of the upper face).
+        public var vertexSamples = 600
+        /// Sign-gradient steps per missing sign; 0 disables the attack.
+        public var attackSteps = 30
+        /// Whether to sample at all (tests switch it off to exercise the LP and MILP steps alone).
+        public var sampling = true
+        /// Margin `ε` the MILP demands for a refutation (`pre ≥ ε` or `≤ −ε`).
+        public var milpMargin = 1e-6
+        /// Branch-and-bound nodes allowed per sound proof in exact mode.
+        public var certificationNodeLimit = 4096
+
+        /// The default configuration.
+        public init() {}
+    }
+
+    /// The network classified.
+    public let network: Network
+    /// Tuning knobs.
+    public var configuration = Configuration()
+
+    /// Creates a detector for a network (which must pass ``Network/validate()``).
+    public init(network: Network) {
+        self.network = network
+    }
+
+    /// Classifies every ReLU neuron over `box` in the given mode, stopping work at `deadline`
+    /// (neurons not decided by then are `unknown`). `seed` makes sampling deterministic.
+    public func classify(box: Box, mode: DetectorMode, deadline: ContinuousClock.Instant, seed: UInt64 = 0) -> StabilityReport {
+        var run = DetectorRun(network: network, box: box, configuration: configuration, deadline: deadline, seed: seed)
+        return run.classify(mode: mode)
+    }
+}
+
+/// The mutable state of one ``StableNeuronDetector/classify(box:mode:deadline:seed:)`` call.
+struct DetectorRun {
+    let network: Network
+    let box: Box
+    let configuration: StableNeuronDetector.Configuration
+    let deadline: ContinuousClock.Instant
+    let propagator: BoundPropagator
+    let reluNodes: [Int]
+    let preActivationNodes: [Int]
+    var rng: DetectorRandom
+    var bounds: NetworkBounds
+    /// Proved phases (stably active / inactive).
+    var proved: PhaseAssignment
+    var book: WitnessBook
+    var seconds: [String: Double] = [:]
+
+    init(network: Network, box: Box, configuration: StableNeuronDetector.Configuration,
+         deadline: ContinuousClock.Instant, seed: UInt64) {
+        precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
+        self.network = network
+        self.box = box
+        self.configuration = configuration
+        self.deadline = deadline
+        propagator = BoundPropagator(network: network)
+        reluNodes = network.reluNodes
+        preActivationNodes = reluNodes.map { network.nodes[$0].inputs[0] }
+        rng = DetectorRandom(seed: seed)
+        bounds = NetworkBounds(preActivation: [], output: LayerBounds(lower: [], upper: []))
+        proved = PhaseAssignment(network: network)
+        book = WitnessBook(propagator: propagator, box: box, layerSizes: reluNodes.map { network.nodes[$0].size })
+    }
+
+    var timeLeft: Bool { ContinuousClock.now < deadline }
+
+    /// Times `body` under `key` in ``seconds``.
+    mutating func timed(_ key: String, _ body: (inout DetectorRun) -> Void) {
+        let start = ContinuousClock.now
+        body(&self)
+        let elapsed = ContinuousClock.now - start
+        seconds[key, default: 0] += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    mutating func classify(mode: DetectorMode) -> StabilityReport {
+        let start = ContinuousClock.now
+        timed("bounds") { $0.computeBounds() }
+        if configuration.sampling {
+            timed("sampling") { $0.sample() }
+            if configuration.attackSteps > 0 { timed("attack") { $0.attack() } }
+        }
+        if mode != .fast { timed("lp") { $0.tightenWithLP() } }
+        if mode == .exact {
+            timed("milp") { $0.refuteWithMILP() }
+            timed("certify") { $0.certifySurvivors() }
+        }
+        let elapsed = ContinuousClock.now - start
+        seconds["total"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return report()
+    }
+
+    func report() -> StabilityReport {
+        let classes = proved.phases.enumerated().map { l, layer in
+            layer.enumerated().map { i, phase -> NeuronStability in
+                switch phase {
+                case .active?: return .active
+                case .inactive?: return .inactive
+                case nil: return book.positive[l][i] != nil && book.negative[l][i] != nil ? .unstable : .unknown
+                }
+            }
+        }
+        return StabilityReport(classes: classes, bounds: bounds, witnesses: book.points,
+                               positiveWitness: book.positive, negativeWitness: book.negative, seconds: seconds)
+    }
+
+    // MARK: Bounds
+
+    /// Symbolic bounds; every neuron they decide is proved, and wants no witness.
+    mutating func computeBounds() {
+        bounds = propagator.bounds(box: box, method: .symbolic)
+        adoptStablePhases()
+    }
+
+    /// Marks the neurons the current bounds prove stable, and stops looking for their witnesses.
+    mutating func adoptStablePhases() {
+        for (l, pre) in bounds.preActivation.enumerated() {
+            for i in pre.lower.indices where proved.phases[l][i] == nil {
+                if pre.lower[i] >= 0 {
+                    prove(NeuronID(layer: l, index: i), .active)
+                } else if pre.upper[i] <= 0 {
+                    prove(NeuronID(layer: l, index: i), .inactive)
+                }
+            }
+        }
+    }
+
+    mutating func prove(_ neuron: NeuronID, _ phase: Phase) {
+        proved[neuron] = phase
+        book.wantPositive[neuron.layer][neuron.index] = false
+        book.wantNegative[neuron.layer][neuron.index] = false
+    }
+
+    /// Neurons still lacking a witness sign and not proved stable, in layer order.
+    var undecided: [NeuronID] {
+        var result: [NeuronID] = []
+        for l in proved.phases.indices {
+            for i in proved.phases[l].indices
+            where proved.phases[l][i] == nil && (book.wantPositive[l][i] || book.wantNegative[l][i]) {
+                result.append(NeuronID(layer: l, index: i))
+            }
+        }
+        return result
+    }
+
+    // MARK: Sampling and attack
+
+    /// Offers `x` to the witness book when a floating-point forward pass suggests it helps.
+    mutating func offer(_ x: [Double], gradient: inout PreActivationGradient) {
+        gradient.forward(x)
+        if book.isPromising(gradient.preActivations) { book.record(x) }
+    }
+
+    /// Corner witnesses for the first ReLU layer (when it is a dense layer on the input), then
+    /// uniform random points and random vertices.
+    mutating func sample() {
+        guard book.wantsAnything else { return }
+        var gradient = PreActivationGradient(network: network)
+        let n = box.dimension
+        // For `w·x + b` over a box the maximiser is the vertex with `x_j = u_j` where `w_j > 0`:
+        // exact extreme points, so a first layer needs no search at all.
+        if let first = preActivationNodes.first, case .dense(let d) = network.nodes[first].operation,
+           network.nodes[first].inputs[0] == 0 {
+            for i in 0..<d.weights.rows where timeLeft {
+                for positive in [true, false] where positive ? book.wantPositive[0][i] : book.wantNegative[0][i] {
+                    let x = (0..<n).map { j -> Double in
+                        let w = d.weights[i, j]
+                        return (w > 0) == positive ? box.upper[j] : box.lower[j]
+                    }
+                    offer(x, gradient: &gradient)
+                }
+            }
+        }
+        offer((0..<n).map { 0.5 * (box.lower[$0] + box.upper[$0]) }, gradient: &gradient)
+        for _ in 0..<configuration.randomSamples {
+            guard book.wantsAnything, timeLeft else { return }
+            let x = (0..<n).map { box.lower[$0] + (box.upper[$0] - box.lower[$0]) * rng.nextUnit() }
+            offer(x, gradient: &gradient)
+        }
+        let probabilities = [0.1, 0.5, 0.9]
+        for s in 0..<configuration.vertexSamples {
+            guard book.wantsAnything, timeLeft else { return }
+            let p = probabilities[s % 3]
+            let x = (0..<n).map { rng.nextUnit() < p ? box.upper[$0] : box.lower[$0] }
+            offer(x, gradient: &gradient)
+        }
+    }
+
+    /// Projected sign-gradient ascent (or descent) on each missing sign's pre-activation, from a
+    /// random point of the box; every point on the way that shows the wanted sign in floating
+    /// point is checked rigorously.
+    mutating func attack() {
+        var gradient = PreActivationGradient(network: network)
+        let n = box.dimension
+        let width = (0..<n).map { box.upper[$0] - box.lower[$0] }
+        for neuron in undecided {
+            for positive in [true, false] {
+                guard timeLeft else { return }
+                let (l, i) = (neuron.layer, neuron.index)
+                guard positive ? book.wantPositive[l][i] : book.wantNegative[l][i] else { continue }
+                let direction = positive ? 1.0 : -1.0
+                var x = (0..<n).map { box.lower[$0] + width[$0] * rng.nextUnit() }
+                var decay = 1.0
+                for step in 0..<configuration.attackSteps {
+                    gradient.forward(x)
+                    let v = gradient.preActivation(layer: l, index: i)
+                    if direction * v > 0 {
+                        book.record(x)
+                        if !(positive ? book.wantPositive[l][i] : book.wantNegative[l][i]) { break }
+                    }
+                    let g = gradient.gradient(layer: l, index: i)
+                    // Large first steps reach the vertex the local linear piece favours; smaller
+                    // ones then refine across the kinks.
+                    let alpha = step == 0 ? 1.0 : 0.5 * decay
+                    decay *= 0.85
+                    for j in 0..<n where g[j] != 0 {
+                        let moved = x[j] + direction * alpha * width[j] * (g[j] > 0 ? 1 : -1)
+                        x[j] = Swift.min(Swift.max(moved, box.lower[j]), box.upper[j])
+                    }
+                }
+                gradient.forward(x)
+                if book.isPromising(gradient.preActivations) { book.record(x) }
+            }
+        }
+    }
+
+    // MARK: LP tightening
+
+    /// LP minimum / maximum of every undecided neuron, layer by layer. A sound LP bound past 0
+    /// proves the neuron stable; any LP value tightens its bounds; the LP's optimum point is
+    /// offered as a witness. Proved phases are fixed before the next layer's bounds are
+    /// recomputed, so later layers see exact linear pieces instead of triangles.
+    mutating func tightenWithLP() {
+        guard !undecided.isEmpty, timeLeft else { return }
+        let lp: LPRelaxation
+        do {
+            lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: proved)
+        } catch {
+            return   // no LP, no tightening: the neurons stay as they are (never stable by default)
+        }
+        var stale = false
+        for layer in reluNodes.indices {
+            let targets = undecided.filter { $0.layer == layer }
+            if targets.isEmpty { continue }
+            if stale {
+                lp.update(bounds: bounds, assignment: proved)
+                stale = false
+            }
+            var changed = false
+            for neuron in targets {
+                let i = neuron.index
+                for maximize in [false, true] {
+                    guard timeLeft, proved[neuron] == nil else { break }
+                    // Minimising can only prove "active" (and refute "inactive" via its point):
+                    // needed while a negative witness is missing, likewise maximising.
+                    guard maximize ? book.wantPositive[layer][i] : book.wantNegative[layer][i] else { continue }
+                    guard case .optimal(let value, let input) = lp.minimize(preActivationOf: neuron, maximize: maximize,
+                                                                            deadline: deadline) else { continue }
+                    if maximize {
+                        if value < bounds.preActivation[layer].upper[i] { tighten(neuron, upper: value); changed = true }
+                        if value <= 0 { prove(neuron, .inactive); continue }
+                    } else {
+                        if value > bounds.preActivation[layer].lower[i] { tighten(neuron, lower: value); changed = true }
+                        if value >= 0 { prove(neuron, .active); continue }
+                    }
+                    book.record(input)
+                }
+            }
+            if changed && timeLeft {
+                refreshBounds()
+                stale = true
+            }
+        }
+    }
+
+    /// Tightens a pre-activation bound (a sound LP value), keeping the per-node copy in step.
+    mutating func tighten(_ neuron: NeuronID, lower: Double? = nil, upper: Double? = nil) {
+        let p = preActivationNodes[neuron.layer], relu = reluNodes[neuron.layer], i = neuron.index
+        if let lower {
+            bounds.nodes[p].lower[i] = Swift.max(bounds.nodes[p].lower[i], lower)
+            bounds.nodes[relu].lower[i] = Swift.max(bounds.nodes[relu].lower[i], lower, 0)
+        }
+        if let upper {
+            bounds.nodes[p].upper[i] = Swift.min(bounds.nodes[p].upper[i], upper)
+            bounds.nodes[relu].upper[i] = Swift.min(bounds.nodes[relu].upper[i], Swift.max(upper, 0))
+        }
+        bounds.preActivation[neuron.layer] = bounds.nodes[p]
+    }
+
+    /// Recomputes symbolic bounds with the proved phases fixed and intersects them with the
+    /// current ones (both are sound for the box), then adopts any newly stable neuron.
+    mutating func refreshBounds() {
+        let fresh = propagator.bounds(box: box, assignment: proved, method: .symbolic)
+        guard !fresh.isInfeasible else { return }   // cannot happen for proved phases; keep the old ones
+        for k in bounds.nodes.indices {
+            for i in bounds.nodes[k].lower.indices {
+                let lo = Swift.max(bounds.nodes[k].lower[i], fresh.nodes[k].lower[i])
+                let up = Swift.min(bounds.nodes[k].upper[i], fresh.nodes[k].upper[i])
+                if lo <= up { (bounds.nodes[k].lower[i], bounds.nodes[k].upper[i]) = (lo, up) }
+            }
+        }
+        for layer in reluNodes.indices { bounds.preActivation[layer] = bounds.nodes[preActivationNodes[layer]] }
+        bounds.output = bounds.nodes[network.output]
+        adoptStablePhases()
+    }
+
+    // MARK: Exact mode
+
+    /// The remaining stability claims: a missing positive witness is a claim "stably inactive",
+    /// a missing negative one "stably active".
+    var candidates: [StabilityCandidate] {
+        undecided.flatMap { neuron -> [StabilityCandidate] in
+            var result: [StabilityCandidate] = []
+            if book.wantPositive[neuron.layer][neuron.index] { result.append(StabilityCandidate(neuron: neuron, positive: true)) }
+            if book.wantNegative[neuron.layer][neuron.index] { result.append(StabilityCandidate(neuron: neuron, positive: false)) }
+            return result
+        }
+    }
+
+    /// Harvests MILP solutions as witnesses until the MILP finds none (or the deadline).
+    mutating func refuteWithMILP() {
+        while timeLeft {
+            let open = candidates
+            if open.isEmpty { return }
+            let milp = StabilityMILP(network: network, box: box, bounds: bounds, assignment: proved,
+                                     candidates: open, margin: configuration.milpMargin)
+            var book = self.book
+            let outcome = milp.solve(deadline: deadline) { x in book.record(x) > 0 }
+            self.book = book
+            if outcome != .harvested { return }
+        }
+    }
+
+    /// Sound proofs for every claim the MILP could not refute, layer by layer so each proved phase
+    /// tightens the bounds of the layers after it.
+    mutating func certifySurvivors() {
+        guard !undecided.isEmpty, timeLeft else { return }
+        let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
+                                           proved: proved, nodeLimit: configuration.certificationNodeLimit)
+        for layer in reluNodes.indices {
+            var changed = false
+            for neuron in undecided where neuron.layer == layer {
+                let (l, i) = (neuron.layer, neuron.index)
+                // A neuron lacking one sign can only be stable in the phase of the sign it has;
+                // lacking both, try inactive first (the commoner outcome in trained networks).
+                var goals: [Phase] = []
+                if book.wantPositive[l][i] { goals.append(.inactive) }
+                if book.wantNegative[l][i] { goals.append(.active) }
+                for goal in goals {
+                    guard timeLeft, proved[neuron] == nil else { break }
+                    if certifier.certify(neuron, goal: goal, book: &book, deadline: deadline) == .proved {
+                        prove(neuron, goal)
+                        certifier.proved = proved
+                        changed = true
+                    }
+                }
+            }
+            if changed && timeLeft {
+                refreshBounds()
+                certifier.globalBounds = bounds
+                certifier.proved = proved
+            }
+        }
+    }
+}
+
+/// SplitMix64: small, seeded, and the same on every platform, so runs are reproducible.
+struct DetectorRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform value in `[0, 1)`.
+    mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+}

@@ -1,0 +1,165 @@
+import XCTest
+import Network
+@testable import LPAbstraction
+
+/// The LP relaxation against brute force (one exact LP per activation pattern) and against the
+/// symbolic bounds.
+final class LPRelaxationTests: XCTestCase {
+    func testRelaxationsBoundTheExactMinimumAndLPIsNotLooserThanSymbolic() throws {
+        var rng = SplitMix64(seed: 11)
+        var lpStrictlyBetter = 0
+        for trial in 0..<12 {
+            let network = TestNetworks.randomDense(widths: [2, 4, 4, 2], seed: UInt64(1000 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 0.5...2)
+            let brute = BruteForce(network: network, box: box)
+            let propagator = BoundPropagator(network: network)
+            let bounds = propagator.bounds(box: box)
+            let empty = PhaseAssignment(network: network)
+            let lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: empty)
+            for _ in 0..<4 {
+                let c = (0..<2).map { _ in Double.random(in: -1...1, using: &rng) }
+                let exact = try XCTUnwrap(brute.minimum(outputCoefficients: c))
+                let symbolic = propagator.lowerBound(outputCoefficients: c, box: box, assignment: nil, bounds: bounds)
+                XCTAssertLessThanOrEqual(symbolic, exact + 1e-9)
+                guard case .optimal(let value, let input) = lp.minimize(outputCoefficients: c, deadline: nil) else {
+                    return XCTFail("LP without fixed phases must be feasible")
+                }
+                XCTAssertLessThanOrEqual(value, exact + 1e-9, "LP relaxation above the true minimum")
+                XCTAssertGreaterThanOrEqual(value, symbolic - 1e-7, "LP looser than symbolic bounds")
+                if value > symbolic + 1e-6 { lpStrictlyBetter += 1 }
+                XCTAssertTrue(box.contains(input))
+            }
+            // Pre-activation LPs: never looser than symbolic bounds, never tighter than the truth.
+            for (layer, relu) in network.reluNodes.enumerated() {
+                for i in 0..<network.nodes[relu].size {
+                    let neuron = NeuronID(layer: layer, index: i)
+                    guard case .optimal(let lo, _) = lp.minimize(preActivationOf: neuron, maximize: false, deadline: nil),
+                          case .optimal(let hi, _) = lp.minimize(preActivationOf: neuron, maximize: true, deadline: nil) else {
+                        return XCTFail("pre-activation LP failed")
+                    }
+                    XCTAssertGreaterThanOrEqual(lo, bounds.preActivation[layer].lower[i] - 1e-7)
+                    XCTAssertLessThanOrEqual(hi, bounds.preActivation[layer].upper[i] + 1e-7)
+                    XCTAssertLessThanOrEqual(lo, hi + 1e-9)
+                }
+            }
+        }
+        XCTAssertGreaterThan(lpStrictlyBetter, 0, "the LP should sometimes beat back-substitution")
+    }
+
+    /// With every phase fixed the LP is exact: it must match brute force on feasible patterns and
+    /// prove infeasibility (with a sound conflict) on the others.
+    func testFullyFixedPatternsMatchBruteForce() throws {
+        var rng = SplitMix64(seed: 12)
+        var infeasibleProved = 0, infeasibleTotal = 0, feasibleTotal = 0
+        for trial in 0..<6 {
+            let network = TestNetworks.randomDense(widths: [2, 3, 3, 2], seed: UInt64(2000 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 0.5...2)
+            let brute = BruteForce(network: network, box: box)
+            let propagator = BoundPropagator(network: network)
+            let c = [1.0, -0.5]
+            let rootBounds = propagator.bounds(box: box)
+            var lp: LPRelaxation?
+            for pattern in brute.patterns(agreeingWith: nil) {
+                var assignment = PhaseAssignment(network: network)
+                assignment.phases = pattern.map { $0.map { Optional($0) } }
+                let exact = brute.solve(pattern: pattern, objective: c)
+                let bounds = propagator.bounds(box: box, assignment: assignment)
+                let outcome: LPOutcome
+                if bounds.isInfeasible {
+                    outcome = .infeasible(conflict: [])
+                    XCTAssertNil(exact, "bounds called a feasible pattern infeasible")
+                } else {
+                    // Re-use one LP and warm-start it, as the verifier will.
+                    if let lp { lp.update(bounds: bounds, assignment: assignment) } else {
+                        lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment)
+                    }
+                    outcome = lp!.minimize(outputCoefficients: c, deadline: nil)
+                }
+                switch (exact, outcome) {
+                case (let e?, .optimal(let value, _)):
+                    feasibleTotal += 1
+                    XCTAssertLessThanOrEqual(value, e + 1e-9)
+                    XCTAssertGreaterThanOrEqual(value, e - 1e-6, "fully fixed LP should be exact")
+                case (_?, let other):
+                    XCTFail("feasible pattern, LP says \(other)")
+                case (nil, .infeasible(let conflict)):
+                    infeasibleTotal += 1
+                    infeasibleProved += 1
+                    // Soundness of the conflict: fixing only these phases leaves no input.
+                    var partial = PhaseAssignment(network: network)
+                    for n in conflict { partial[n] = assignment[n] }
+                    if !conflict.isEmpty {
+                        XCTAssertFalse(brute.isFeasible(partial), "learned conflict \(conflict) is not a conflict")
+                    }
+                case (nil, _):
+                    infeasibleTotal += 1
+                }
+            }
+            _ = rootBounds
+        }
+        XCTAssertGreaterThan(feasibleTotal, 0)
+        XCTAssertGreaterThan(infeasibleTotal, 0)
+        XCTAssertGreaterThanOrEqual(Double(infeasibleProved), 0.9 * Double(infeasibleTotal), "too few infeasibility certificates")
+    }
+
+    /// Partial assignments: bounds and LP stay below the exact minimum over agreeing inputs.
+    func testPartialAssignmentsBoundTheExactMinimum() throws {
+        var rng = SplitMix64(seed: 13)
+        var checked = 0
+        for trial in 0..<10 {
+            let network = TestNetworks.randomDense(widths: [3, 4, 4, 2], seed: UInt64(3000 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...2)
+            let brute = BruteForce(network: network, box: box)
+            let propagator = BoundPropagator(network: network)
+            var assignment = PhaseAssignment(network: network)
+            for layer in assignment.phases.indices {
+                for i in assignment.phases[layer].indices where Double.random(in: 0...1, using: &rng) < 0.3 {
+                    assignment.phases[layer][i] = Bool.random(using: &rng) ? .active : .inactive
+                }
+            }
+            let c = (0..<2).map { _ in Double.random(in: -1...1, using: &rng) }
+            let exact = brute.minimum(outputCoefficients: c, assignment: assignment)
+            let bounds = propagator.bounds(box: box, assignment: assignment)
+            if bounds.isInfeasible {
+                XCTAssertNil(exact)
+                continue
+            }
+            let lb = propagator.lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds)
+            let lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment)
+            let outcome = lp.minimize(outputCoefficients: c, deadline: nil)
+            if let exact {
+                checked += 1
+                XCTAssertLessThanOrEqual(lb, exact + 1e-9)
+                guard case .optimal(let value, _) = outcome else { return XCTFail("feasible, LP says \(outcome)") }
+                XCTAssertLessThanOrEqual(value, exact + 1e-9)
+                XCTAssertGreaterThanOrEqual(value, lb - 1e-7)
+            } else if case .optimal = outcome {
+                // Allowed (the relaxation may be feasible), just not the other way round.
+            }
+        }
+        XCTAssertGreaterThan(checked, 3)
+    }
+
+    func testOutputAndInputConstraintsAndDeadline() throws {
+        let network = TestNetworks.randomDense(widths: [2, 5, 5, 2], seed: 4000)
+        let box = Box(lower: [-1, -1], upper: [1, 1])
+        let propagator = BoundPropagator(network: network)
+        let bounds = propagator.bounds(box: box)
+        let lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: PhaseAssignment(network: network))
+        guard case .optimal(let base, _) = lp.minimize(outputCoefficients: [1, 0], deadline: nil) else { return XCTFail() }
+        // x0 ≤ -2 is outside the box: infeasible, proved without any fixed neuron.
+        lp.addInputConstraint(coefficients: [1, 0], rhs: -2)
+        guard case .infeasible(let conflict) = lp.minimize(outputCoefficients: [1, 0], deadline: nil) else {
+            return XCTFail("input constraint outside the box must be infeasible")
+        }
+        XCTAssertEqual(conflict, [])
+        let lp2 = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: PhaseAssignment(network: network))
+        // y0 ≤ base - 1 contradicts the (sound) LP minimum of y0.
+        lp2.addOutputConstraint(coefficients: [1, 0], rhs: base - 1)
+        if case .optimal = lp2.minimize(outputCoefficients: [0, 1], deadline: nil) {
+            XCTFail("output constraint below the LP minimum must be infeasible")
+        }
+        // A deadline in the past times out.
+        XCTAssertTrue({ if case .timeout = lp.minimize(outputCoefficients: [0, 1], deadline: .now - .seconds(1)) { return true }; return false }())
+    }
+}

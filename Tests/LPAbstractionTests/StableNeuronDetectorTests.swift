@@ -1,0 +1,326 @@
+import Foundation
+import XCTest
+import Network
+@testable import LPAbstraction
+
+/// The stable-neuron detector: exact mode against brute force, soundness against sampled inputs,
+/// and the stability facts of the shared compression networks.
+final class StableNeuronDetectorTests: XCTestCase {
+    /// The network whose output is the pre-activation node of ReLU layer `layer`, so brute force
+    /// over its (earlier) activation patterns gives the exact range of that layer's neurons.
+    func truncated(_ network: Network, toPreActivationOf layer: Int) -> Network {
+        let p = network.nodes[network.reluNodes[layer]].inputs[0]
+        return Network(nodes: Array(network.nodes[0...p]), output: p)
+    }
+
+    /// Exact min and max of every pre-activation, by enumerating activation patterns.
+    func exactRanges(_ network: Network, box: Box) -> [[(min: Double, max: Double)]] {
+        network.reluNodes.indices.map { layer in
+            let prefix = truncated(network, toPreActivationOf: layer)
+            let brute = BruteForce(network: prefix, box: box)
+            return (0..<prefix.outputSize).map { i in
+                var c = [Double](repeating: 0, count: prefix.outputSize)
+                c[i] = 1
+                let low = brute.minimum(outputCoefficients: c)!
+                c[i] = -1
+                let high = -brute.minimum(outputCoefficients: c)!
+                return (low, high)
+            }
+        }
+    }
+
+    /// Checks every witness sign in `Float80` (independent of the detector's enclosures) and that
+    /// witnesses lie in the box; returns the number of signs checked.
+    @discardableResult
+    func assertWitnessesHold(_ report: StabilityReport, network: Network, box: Box,
+                             file: StaticString = #filePath, line: UInt = #line) -> Int {
+        let values: [[[Float80]]] = report.witnesses.map { network.nodeValues($0.map { Float80($0) }) }
+        for x in report.witnesses { XCTAssertTrue(box.contains(x), "witness outside the box", file: file, line: line) }
+        var checked = 0
+        for (layer, relu) in network.reluNodes.enumerated() {
+            let p = network.nodes[relu].inputs[0]
+            for i in report.classes[layer].indices {
+                if let w = report.positiveWitness[layer][i] {
+                    XCTAssertGreaterThan(values[w][p][i], 0, "positive witness of n\(layer).\(i)", file: file, line: line)
+                    checked += 1
+                }
+                if let w = report.negativeWitness[layer][i] {
+                    XCTAssertLessThan(values[w][p][i], 0, "negative witness of n\(layer).\(i)", file: file, line: line)
+                    checked += 1
+                }
+                if report.classes[layer][i] == .unstable {
+                    XCTAssertNotNil(report.positiveWitness[layer][i], file: file, line: line)
+                    XCTAssertNotNil(report.negativeWitness[layer][i], file: file, line: line)
+                }
+            }
+        }
+        return checked
+    }
+
+    /// No neuron called stable is seen in the other phase at any of `points` (`Float80`).
+    func assertStableHolds(_ report: StabilityReport, network: Network, points: [[Double]],
+                           file: StaticString = #filePath, line: UInt = #line) {
+        var failures = 0
+        for x in points {
+            let values: [[Float80]] = network.nodeValues(x.map { Float80($0) })
+            for (layer, relu) in network.reluNodes.enumerated() {
+                let v = values[network.nodes[relu].inputs[0]]
+                for i in v.indices {
+                    let wrong = (report.classes[layer][i] == .active && v[i] < -1e-12)
+                        || (report.classes[layer][i] == .inactive && v[i] > 1e-12)
+                    if wrong {
+                        failures += 1
+                        if failures <= 5 {
+                            XCTFail("n\(layer).\(i) called \(report.classes[layer][i]) but is \(v[i]) at a sample", file: file, line: line)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func farDeadline(_ seconds: Int = 120) -> ContinuousClock.Instant { .now + .seconds(seconds) }
+
+    // MARK: Tiny networks
+
+    /// Exact mode decides every neuron, and agrees with brute force wherever the exact range keeps
+    /// clear of 0; with sampling switched off the LP, MILP and branch-and-bound steps must do all
+    /// the work alone.
+    func testExactModeMatchesBruteForceOnTinyNetworks() {
+        var rng = SplitMix64(seed: 7)
+        var stableSeen = 0, unstableSeen = 0
+        for trial in 0..<10 {
+            let widths = [Int.random(in: 2...4, using: &rng), Int.random(in: 3...5, using: &rng),
+                          Int.random(in: 3...5, using: &rng)] + (trial % 3 == 0 ? [3] : []) + [2]
+            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(500 + trial))
+            guard network.reluCount <= 13 else { continue }
+            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.2...1.2)
+            let truth = exactRanges(network, box: box)
+            for sampling in [true, false] {
+                var detector = StableNeuronDetector(network: network)
+                detector.configuration.sampling = sampling
+                let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: UInt64(trial))
+                assertWitnessesHold(report, network: network, box: box)
+                for (layer, classes) in report.classes.enumerated() {
+                    for (i, c) in classes.enumerated() {
+                        let (low, high) = truth[layer][i]
+                        let context = "trial \(trial) sampling \(sampling) n\(layer).\(i) range [\(low), \(high)]"
+                        XCTAssertNotEqual(c, .unknown, context)
+                        switch c {
+                        case .active: XCTAssertGreaterThanOrEqual(low, -1e-9, context)
+                        case .inactive: XCTAssertLessThanOrEqual(high, 1e-9, context)
+                        case .unstable: XCTAssertTrue(low < 1e-9 && high > -1e-9, context)
+                        case .unknown: break
+                        }
+                        if low > 1e-6 || high < -1e-6 {
+                            XCTAssertTrue(c == .active || c == .inactive, context)
+                            stableSeen += 1
+                        }
+                        if low < -1e-6 && high > 1e-6 {
+                            XCTAssertEqual(c, .unstable, context)
+                            unstableSeen += 1
+                        }
+                    }
+                }
+            }
+        }
+        // The comparison means something only if both kinds occur.
+        XCTAssertGreaterThan(stableSeen, 10)
+        XCTAssertGreaterThan(unstableSeen, 10)
+    }
+
+    /// A neuron whose stability symbolic bounds cannot show but which is in fact stable must be
+    /// proved by the LP or the branch-and-bound step (and must not be left unknown).
+    func testExactModeProvesStabilityThatBoundsMiss() {
+        var rng = SplitMix64(seed: 11)
+        var provedBeyondBounds = 0
+        for trial in 0..<30 where provedBeyondBounds < 3 {
+            let network = TestNetworks.randomDense(widths: [3, 5, 5, 4, 2], seed: UInt64(900 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let symbolic = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
+            var detector = StableNeuronDetector(network: network)
+            detector.configuration.sampling = false
+            let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: 1)
+            let truth = exactRanges(network, box: box)
+            for (layer, classes) in report.classes.enumerated() {
+                for (i, c) in classes.enumerated() where c == .active || c == .inactive {
+                    let (low, high) = truth[layer][i]
+                    XCTAssertTrue(c == .active ? low >= -1e-9 : high <= 1e-9, "trial \(trial) n\(layer).\(i)")
+                    if symbolic.stability(of: NeuronID(layer: layer, index: i)) == nil { provedBeyondBounds += 1 }
+                }
+                XCTAssertFalse(classes.contains(.unknown), "trial \(trial)")
+            }
+        }
+        XCTAssertGreaterThan(provedBeyondBounds, 0, "no trial needed more than symbolic bounds; the test proves nothing")
+    }
+
+    /// Thousands of random points and vertices: no neuron called stable is seen in the other
+    /// phase, in every mode, on dense, convolutional and residual networks.
+    func testSoundnessOnSampledInputs() {
+        var rng = SplitMix64(seed: 3)
+        let networks = [TestNetworks.randomDense(widths: [4, 8, 8, 6, 3], seed: 31),
+                        TestNetworks.randomConvolutional(seed: 32),
+                        TestNetworks.randomResidual(seed: 33)]
+        for network in networks {
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.2...0.8)
+            let points = samplePoints(box, count: 3000, rng: &rng)
+            for mode in DetectorMode.allCases {
+                let report = StableNeuronDetector(network: network).classify(box: box, mode: mode, deadline: farDeadline(60))
+                assertStableHolds(report, network: network, points: points + report.witnesses)
+                assertWitnessesHold(report, network: network, box: box)
+                // Every neuron seen in both phases must not be called stable (checked above), and
+                // every pre-activation lies within the reported bounds.
+                for x in points.prefix(500) {
+                    let values: [[Float80]] = network.nodeValues(x.map { Float80($0) })
+                    for (layer, relu) in network.reluNodes.enumerated() {
+                        let v = values[network.nodes[relu].inputs[0]], b = report.bounds.preActivation[layer]
+                        for i in v.indices {
+                            XCTAssertTrue(v[i] >= Float80(b.lower[i]) && v[i] <= Float80(b.upper[i]), "\(mode) n\(layer).\(i)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An expired deadline never yields a stable class that bounds alone did not give.
+    func testExpiredDeadlineLeavesNeuronsUnknown() {
+        let network = TestNetworks.randomDense(widths: [3, 6, 6, 2], seed: 77)
+        let box = Box(lower: [-1, -1, -1], upper: [1, 1, 1])
+        let report = StableNeuronDetector(network: network).classify(box: box, mode: .exact, deadline: .now - .seconds(1))
+        let symbolic = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
+        for (layer, classes) in report.classes.enumerated() {
+            for (i, c) in classes.enumerated() where c == .active || c == .inactive {
+                XCTAssertNotNil(symbolic.stability(of: NeuronID(layer: layer, index: i)))
+            }
+        }
+    }
+
+    // MARK: The shared compression networks
+
+    struct SharedFacts {
+        let network: Network
+        let box: Box
+        /// `status[layer][i]` from the `.stability.json` file, mapped to the detector's classes.
+        let status: [[NeuronStability]]
+    }
+
+    func loadShared(_ name: String) throws -> SharedFacts {
+        guard let shared = sharedFolder() else { throw XCTSkip("../shared is absent: the compression facts cannot be checked") }
+        let folder = shared.appendingPathComponent("compression")
+        let onnx = folder.appendingPathComponent("\(name).onnx").path
+        guard FileManager.default.fileExists(atPath: onnx) else { throw XCTSkip("\(onnx) is absent") }
+        let network = try Network.load(contentsOf: onnx)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("\(name).stability.json"))) as! [String: Any]
+        let status = ["layer1", "layer2"].map { key in
+            ((json[key] as! [String: Any])["status"] as! [String]).map { s -> NeuronStability in
+                switch s {
+                case "active_certified": return .active
+                case "inactive_certified": return .inactive
+                case "unstable_witnessed": return .unstable
+                default: return .unknown
+                }
+            }
+        }
+        let n = network.inputSize
+        return SharedFacts(network: network, box: Box(lower: [Double](repeating: 0, count: n), upper: [Double](repeating: 1, count: n)),
+                           status: status)
+    }
+
+    /// Classifies a shared network, compares with its facts file per neuron, and prints the times.
+    @discardableResult
+    func checkShared(_ name: String, mode: DetectorMode, expected: [(active: Int, unstable: Int)]) throws -> StabilityReport {
+        let facts = try loadShared(name)
+        let start = ContinuousClock.now
+        let report = StableNeuronDetector(network: facts.network).classify(box: facts.box, mode: mode, deadline: farDeadline(300))
+        let elapsed = ContinuousClock.now - start
+        let steps = report.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))s" }.joined(separator: ", ")
+        print("[detector] \(name) \(mode): \(elapsed) (\(steps)); witnesses \(report.witnesses.count)")
+        XCTAssertEqual(report.classes.count, expected.count)
+        for (layer, want) in expected.enumerated() {
+            XCTAssertEqual(report.count(.active, layer: layer), want.active, "\(name) layer \(layer + 1) active")
+            XCTAssertEqual(report.count(.inactive, layer: layer), 0, "\(name) layer \(layer + 1) inactive")
+            XCTAssertEqual(report.count(.unstable, layer: layer), want.unstable, "\(name) layer \(layer + 1) unstable")
+            XCTAssertEqual(report.classes[layer], facts.status[layer], "\(name) layer \(layer + 1) per-neuron classes differ from the facts file")
+        }
+        assertWitnessesHold(report, network: facts.network, box: facts.box)
+        return report
+    }
+
+    func testMNIST100EveryNeuronUnstableInFastMode() throws {
+        try checkShared("mnist_fc_100_100", mode: .fast, expected: [(0, 100), (0, 100)])
+    }
+
+    func testMNIST200EveryNeuronUnstableInFastMode() throws {
+        try checkShared("mnist_fc_200_200", mode: .fast, expected: [(0, 200), (0, 200)])
+    }
+
+    func testCIFAR10PrunedFacts() throws {
+        for mode in [DetectorMode.fast, .exact] {
+            let report = try checkShared("cifar10_fc_400_400_l1_1.75e-4_pruned", mode: mode, expected: [(85, 31), (116, 132)])
+            // The two nearly constant neurons that float32 or loose bounds get wrong.
+            XCTAssertEqual(report.classes[0][99], .active)
+            XCTAssertEqual(report.classes[1][189], .active)
+            XCTAssertEqual(report.stablePhases.fixedCount, 85 + 116)
+        }
+    }
+
+    func testCIFAR100PrunedFacts() throws {
+        for mode in [DetectorMode.fast, .exact] {
+            let report = try checkShared("cifar100_fc_400_400_l1_7.5e-5_pruned", mode: mode, expected: [(75, 95), (0, 380)])
+            XCTAssertEqual(report.classes[0][89], .active)
+            // Unstable but nearly dead: a tolerance-based check would wrongly call it stable.
+            XCTAssertEqual(report.classes[1][364], .unstable)
+            XCTAssertNil(report.stablePhases.phases[1][364])
+        }
+    }
+
+    /// Random points of the CIFAR-10 box never contradict a stable class.
+    func testCIFAR10SoundnessOnRandomInputs() throws {
+        let facts = try loadShared("cifar10_fc_400_400_l1_1.75e-4_pruned")
+        let report = StableNeuronDetector(network: facts.network).classify(box: facts.box, mode: .fast, deadline: farDeadline())
+        var rng = SplitMix64(seed: 5)
+        let points = samplePoints(facts.box, count: 300, rng: &rng)
+        assertStableHolds(report, network: facts.network, points: points)
+    }
+
+    // MARK: The L1-trained digits networks (benchmarks/compression)
+
+    /// Exact mode on the digits networks, which have neurons that neither bounds nor sampling
+    /// decide: every neuron is decided, bound-certified neurons stay stable, and every neuron the
+    /// facts file witnessed unstable (from its own rigorously checked inputs) is not called stable.
+    func testExactModeOnDigitsNetworks() throws {
+        var repo = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { repo.deleteLastPathComponent() }
+        let folder = repo.appendingPathComponent("benchmarks/compression")
+        let names = ["digits_fc_2x100_l1_1e-4", "digits_fc_3x100_l1_2e-4", "digits_fc_3x100_l1_5e-5"]
+        var ran = 0
+        for name in names {
+            let onnx = folder.appendingPathComponent("\(name).onnx").path
+            let factsURL = folder.appendingPathComponent("\(name).facts.json")
+            guard FileManager.default.fileExists(atPath: onnx), FileManager.default.fileExists(atPath: factsURL.path) else { continue }
+            let network = try Network.load(contentsOf: onnx)
+            let facts = try JSONSerialization.jsonObject(with: Data(contentsOf: factsURL)) as! [String: Any]
+            let layers = facts["layers"] as! [[String: Any]]
+            let n = network.inputSize
+            let box = Box(lower: [Double](repeating: 0, count: n), upper: [Double](repeating: 1, count: n))
+            let start = ContinuousClock.now
+            let report = StableNeuronDetector(network: network).classify(box: box, mode: .exact, deadline: farDeadline(300))
+            let elapsed = ContinuousClock.now - start
+            let steps = report.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))s" }.joined(separator: ", ")
+            let counts = report.classes.indices.map { "\(report.count(.active, layer: $0))/\(report.count(.inactive, layer: $0))/\(report.count(.unstable, layer: $0))/\(report.count(.unknown, layer: $0))" }
+            print("[detector] \(name) exact: \(elapsed) (\(steps)); active/inactive/unstable/unknown per layer \(counts)")
+            ran += 1
+            assertWitnessesHold(report, network: network, box: box)
+            XCTAssertEqual(report.count(.unknown), 0, "\(name): exact mode left neurons undecided")
+            for (layer, info) in layers.enumerated() {
+                for i in info["interval_active_neurons"] as! [Int] { XCTAssertEqual(report.classes[layer][i], .active, "\(name) n\(layer).\(i)") }
+                for i in info["interval_inactive_neurons"] as! [Int] { XCTAssertEqual(report.classes[layer][i], .inactive, "\(name) n\(layer).\(i)") }
+                for i in info["witnessed_unstable_neurons"] as! [Int] { XCTAssertEqual(report.classes[layer][i], .unstable, "\(name) n\(layer).\(i)") }
+            }
+            var rng = SplitMix64(seed: 9)
+            assertStableHolds(report, network: network, points: samplePoints(box, count: 2000, rng: &rng))
+        }
+        if ran == 0 { throw XCTSkip("benchmarks/compression has none of \(names)") }
+    }
+}
