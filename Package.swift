@@ -44,5 +44,7 @@ let package = Package(
         .testTarget(name: "LPAbstractionTests", dependencies: ["LPAbstraction", "Network", "VNNLib"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Network", "VNNLib", "LPAbstraction"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Network", "LPAbstraction"]),
+        // Runs the built `nnverify` as a user would; depends on it so `swift test` builds it first.
+        .testTarget(name: "CLITests", dependencies: ["nnverify"]),
     ]
 )

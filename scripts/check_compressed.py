@@ -210,6 +210,10 @@ def main():
     test = None
     if args.test_npz:
         d = np.load(args.test_npz)
+        if "inputs" not in d.files or "labels" not in d.files:
+            print(f"error: {args.test_npz} needs arrays `inputs` and `labels` (has {d.files})",
+                  file=sys.stderr)
+            return 2
         tx = d["inputs"].astype(np.float32).reshape(len(d["inputs"]), -1)
         if tx.shape[1] != n:
             print(f"error: {args.test_npz} has {tx.shape[1]} inputs per row, networks take {n}",

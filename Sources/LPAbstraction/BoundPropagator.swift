@@ -45,6 +45,14 @@ public struct BoundPropagator: Sendable {
     /// optimised (alpha-CROWN) slopes.
     public func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
                        lowerSlopes: [[Double]]?) -> NetworkBounds {
+        bounds(box: box, assignment: assignment, method: method, lowerSlopes: lowerSlopes, known: nil)
+    }
+
+    /// The bound computation behind the public entry points. `known`, when given, holds sound
+    /// per-node bounds for the same box and assignment (e.g. tightened by LP); every node's bounds
+    /// are intersected with them before they are used further.
+    func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
+                lowerSlopes: [[Double]]?, known: [LayerBounds]?) -> NetworkBounds {
         let nodes = network.nodes
         precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
         var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
@@ -68,6 +76,12 @@ public struct BoundPropagator: Sendable {
                 b = LayerBounds(lower: x.lower.map { Swift.max($0, 0) }, upper: x.upper.map { Swift.max($0, 0) })
             }
 
+            if let known, k > 0, known[k].lower.count == b.lower.count {
+                for i in b.lower.indices {
+                    b.lower[i] = Swift.max(b.lower[i], known[k].lower[i])
+                    b.upper[i] = Swift.min(b.upper[i], known[k].upper[i])
+                }
+            }
             let layers = consumingReLULayers[k]
             if !layers.isEmpty {
                 if method == .symbolic && k != 0 {

@@ -60,9 +60,12 @@ final class StabilityMILP {
             lower.append(l); upper.append(u); integer.append(binary)
             return lower.count - 1
         }
+        // Only the nodes the candidates' pre-activations depend on are modelled: binaries of
+        // ReLUs after the last candidate would be free variables GLPK still has to branch on.
+        let lastNode = candidates.map { nodes[reluNodes[$0.neuron.layer]].inputs[0] }.max() ?? 0
         var nodeBounds = bounds.nodes
         nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
-        for (k, node) in nodes.enumerated() {
+        for (k, node) in nodes.enumerated() where k <= lastNode {
             columnStart.append(lower.count)
             for i in 0..<node.size { _ = addColumn(nodeBounds[k].lower[i], nodeBounds[k].upper[i]) }
         }
@@ -75,7 +78,7 @@ final class StabilityMILP {
             for (j, a) in entries where a != 0 { ia.append(r); ja.append(Int32(j)); ar.append(a) }
         }
 
-        for (k, node) in nodes.enumerated() {
+        for (k, node) in nodes.enumerated() where k <= lastNode {
             let out = columnStart[k]
             switch node.operation {
             case .input:

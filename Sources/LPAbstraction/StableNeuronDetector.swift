@@ -115,6 +115,8 @@ public struct StableNeuronDetector {
         public var sampling = true
         /// Margin `ε` the MILP demands for a refutation (`pre ≥ ε` or `≤ −ε`).
         public var milpMargin = 1e-6
+        /// Fraction of the time left that the refutation MILP may use in exact mode.
+        public var milpTimeShare = 0.5
         /// Branch-and-bound nodes allowed per sound proof in exact mode.
         public var certificationNodeLimit = 4096
 
@@ -189,7 +191,7 @@ struct DetectorRun {
             timed("sampling") { $0.sample() }
             if configuration.attackSteps > 0 { timed("attack") { $0.attack() } }
         }
-        if mode != .fast { timed("lp") { $0.tightenWithLP() } }
+        if mode != .fast { timed("lp") { $0.tightenWithLP(everyUnstable: mode == .exact) } }
         if mode == .exact {
             timed("milp") { $0.refuteWithMILP() }
             timed("certify") { $0.certifySurvivors() }
@@ -339,8 +341,12 @@ struct DetectorRun {
     /// proves the neuron stable; any LP value tightens its bounds; the LP's optimum point is
     /// offered as a witness. Proved phases are fixed before the next layer's bounds are
     /// recomputed, so later layers see exact linear pieces instead of triangles.
-    mutating func tightenWithLP() {
-        guard !undecided.isEmpty, timeLeft else { return }
+    ///
+    /// With `everyUnstable` (exact mode) the unstable neurons of the layers before the last
+    /// undecided one are tightened too: the MILP's big-M constants and the proofs' triangles are
+    /// only as good as those bounds, and the LPs are cheap next to the MILP they shrink.
+    mutating func tightenWithLP(everyUnstable: Bool) {
+        guard let lastLayer = undecided.map(\.layer).max(), timeLeft else { return }
         let lp: LPRelaxation
         do {
             lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: proved)
@@ -348,8 +354,12 @@ struct DetectorRun {
             return   // no LP, no tightening: the neurons stay as they are (never stable by default)
         }
         var stale = false
-        for layer in reluNodes.indices {
-            let targets = undecided.filter { $0.layer == layer }
+        for layer in 0...lastLayer {
+            // The first layer's LP equals its symbolic bound (nothing is relaxed before it).
+            let tightenAll = everyUnstable && layer < lastLayer && layer > 0
+            let targets = proved.phases[layer].indices.map { NeuronID(layer: layer, index: $0) }.filter {
+                proved[$0] == nil && (tightenAll || book.wantPositive[layer][$0.index] || book.wantNegative[layer][$0.index])
+            }
             if targets.isEmpty { continue }
             if stale {
                 lp.update(bounds: bounds, assignment: proved)
@@ -362,7 +372,8 @@ struct DetectorRun {
                     guard timeLeft, proved[neuron] == nil else { break }
                     // Minimising can only prove "active" (and refute "inactive" via its point):
                     // needed while a negative witness is missing, likewise maximising.
-                    guard maximize ? book.wantPositive[layer][i] : book.wantNegative[layer][i] else { continue }
+                    let wanted = maximize ? book.wantPositive[layer][i] : book.wantNegative[layer][i]
+                    guard wanted || tightenAll else { continue }
                     guard case .optimal(let value, let input) = lp.minimize(preActivationOf: neuron, maximize: maximize,
                                                                             deadline: deadline) else { continue }
                     if maximize {
@@ -372,7 +383,7 @@ struct DetectorRun {
                         if value > bounds.preActivation[layer].lower[i] { tighten(neuron, lower: value); changed = true }
                         if value >= 0 { prove(neuron, .active); continue }
                     }
-                    book.record(input)
+                    if wanted { book.record(input) }
                 }
             }
             if changed && timeLeft {
@@ -426,15 +437,19 @@ struct DetectorRun {
         }
     }
 
-    /// Harvests MILP solutions as witnesses until the MILP finds none (or the deadline).
+    /// Harvests MILP solutions as witnesses until the MILP finds none (or its share of the time
+    /// is spent: the sound proofs after it need time too, and a MILP that cannot finish proving
+    /// "nothing left to refute" would otherwise take it all).
     mutating func refuteWithMILP() {
-        while timeLeft {
+        let left = deadline - ContinuousClock.now
+        let milpDeadline = ContinuousClock.now + left * configuration.milpTimeShare
+        while ContinuousClock.now < milpDeadline {
             let open = candidates
             if open.isEmpty { return }
             let milp = StabilityMILP(network: network, box: box, bounds: bounds, assignment: proved,
                                      candidates: open, margin: configuration.milpMargin)
             var book = self.book
-            let outcome = milp.solve(deadline: deadline) { x in book.record(x) > 0 }
+            let outcome = milp.solve(deadline: milpDeadline) { x in book.record(x) > 0 }
             self.book = book
             if outcome != .harvested { return }
         }

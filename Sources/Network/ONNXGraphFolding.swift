@@ -94,10 +94,9 @@ extension ONNXImporter {
     mutating func appendDense(pre: Matrix?, bias: [Double], over view: ONNXView, outputShape: [Int]) throws -> Int {
         let rows = pre?.rows ?? view.count
         let columns = nodes[view.node].size
-        guard let entries = ONNXShape.elementCount([rows, columns], limit: ONNXLimits.maxMatrixEntries) else {
+        guard ONNXShape.elementCount([rows, columns], limit: ONNXLimits.maxMatrixEntries) != nil else {
             throw unsupported("expressing this operation as a dense layer would need a \(rows) × \(columns) matrix, more than \(ONNXLimits.maxMatrixEntries) entries")
         }
-        _ = entries
         var bias = bias
         let weights: Matrix
         if let pre, view.source == nil, view.scale == nil {

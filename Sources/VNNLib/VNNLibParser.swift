@@ -120,13 +120,18 @@ extension Variable {
 /// exclusivity check on every token.
 struct Parser {
     /// An open parenthesis inside an assert, waiting for its arguments.
+    ///
+    /// Frames hold no arrays: the growing values live in side stacks (`dnfs` for `and`/`or`,
+    /// `operands` for comparisons, `forms` for term operators) that are mutated in place.
+    /// An array inside an enum payload cannot be appended to without first copying it out,
+    /// which made `(and a₁ … aₙ)` quadratic.
     private enum Frame {
-        case and(DNF, SourceLocation, arguments: Int)
-        case or(DNF, SourceLocation, arguments: Int)
-        case comparison(Relation, Keyword, SourceLocation, lhs: Operand?, rhs: Operand?)
-        case sum(LinearForm, SourceLocation, arguments: Int)
-        case difference(LinearForm, SourceLocation, arguments: Int)
-        case product(factor: Double, term: Operand?, SourceLocation, arguments: Int)
+        case and(SourceLocation, arguments: Int)
+        case or(SourceLocation, arguments: Int)
+        case comparison(Relation, Keyword, SourceLocation, operands: Int)
+        case sum(SourceLocation, arguments: Int)
+        case difference(SourceLocation, arguments: Int)
+        case product(SourceLocation, arguments: Int, factor: Double, hasTerm: Bool)
 
         var isFormula: Bool {
             switch self {
@@ -142,8 +147,8 @@ struct Parser {
 
         var location: SourceLocation {
             switch self {
-            case .and(_, let l, _), .or(_, let l, _), .comparison(_, _, let l, _, _),
-                 .sum(_, let l, _), .difference(_, let l, _), .product(_, _, let l, _): l
+            case .and(let l, _), .or(let l, _), .comparison(_, _, let l, _),
+                 .sum(let l, _), .difference(let l, _), .product(let l, _, _, _): l
             }
         }
 
@@ -151,7 +156,7 @@ struct Parser {
             switch self {
             case .and: "and"
             case .or: "or"
-            case .comparison(_, let k, _, _, _): k.text
+            case .comparison(_, let k, _, _): k.text
             case .sum: "+"
             case .difference: "-"
             case .product: "*"
@@ -173,6 +178,17 @@ struct Parser {
     /// Atoms of disjunctive asserts (indexed by their DNFs) and of the assert being parsed.
     private var atoms: [Atom] = []
     private var stack: [Frame] = []
+    /// How many frames from the bottom of `stack` are all `and`: atoms delivered to the top
+    /// one of those hold unconditionally, so they go straight to the shared box instead of
+    /// the atom table — `(assert (and …))` over 900,000 bounds then costs no more memory than
+    /// 1.8 million separate asserts.
+    private var andPrefix = 0
+    /// The DNF of each open `and`/`or`, innermost last.
+    private var dnfs: [DNF] = []
+    /// The operands read so far by each open comparison, innermost last.
+    private var operands: [Operand] = []
+    /// The form of each open `+`/`-`, and the non-constant factor of each open `*`.
+    private var forms: [LinearForm] = []
     /// A token read ahead by the comparison fast path and not yet consumed.
     private var pending: Token?
     private var builder: SpecificationBuilder
@@ -305,6 +321,10 @@ struct Parser {
     /// Parses one formula with an explicit stack; the result's atoms are in `atoms`.
     private mutating func parseFormula() throws(VNNLibError) -> FormulaValue {
         stack.removeAll(keepingCapacity: true)
+        dnfs.removeAll(keepingCapacity: true)
+        operands.removeAll(keepingCapacity: true)
+        forms.removeAll(keepingCapacity: true)
+        andPrefix = 0
         let first = try lexer.next()
         guard first.kind == .open else {
             throw error(.syntax, at: first, "expected '(' starting a formula but found \(describe(first))")
@@ -377,6 +397,7 @@ struct Parser {
 
     private mutating func push(_ frame: Frame, at location: SourceLocation) throws(VNNLibError) {
         try checkDepth(at: location)
+        if case .and = frame, andPrefix == stack.count { andPrefix += 1 }
         stack.append(frame)
     }
 
@@ -415,13 +436,17 @@ struct Parser {
                     }
                 }
             }
-            stack.append(.comparison(relation, k, location, lhs: lhs, rhs: rhs))
+            if let lhs { operands.append(lhs) }
+            if let rhs { operands.append(rhs) }
+            stack.append(.comparison(relation, k, location, operands: rhs != nil ? 2 : lhs != nil ? 1 : 0))
             pending = next
             return nil
         case .keyword(.and):
-            try push(.and(.truth, location, arguments: 0), at: location)
+            try push(.and(location, arguments: 0), at: location)
+            dnfs.append(.truth)
         case .keyword(.or):
-            try push(.or(.falsity, location, arguments: 0), at: location)
+            try push(.or(location, arguments: 0), at: location)
+            dnfs.append(.falsity)
         case .symbol(let name) where ["not", "=>", "ite", "let", "xor", "distinct"].contains(name):
             throw error(.unsupported, at: token,
                         "unsupported operator '\(name)' (VNNLIB 1.0 formulas use and, or, <=, >=, <, >, =)")
@@ -436,27 +461,28 @@ struct Parser {
     private mutating func openTerm(at location: SourceLocation) throws(VNNLibError) {
         let token = try lexer.next()
         switch token.kind {
-        case .keyword(.plus): try push(.sum(LinearForm(), location, arguments: 0), at: location)
-        case .keyword(.minus): try push(.difference(LinearForm(), location, arguments: 0), at: location)
-        case .keyword(.times): try push(.product(factor: 1, term: nil, location, arguments: 0), at: location)
+        case .keyword(.plus): try push(.sum(location, arguments: 0), at: location)
+        case .keyword(.minus): try push(.difference(location, arguments: 0), at: location)
+        case .keyword(.times): try push(.product(location, arguments: 0, factor: 1, hasTerm: false), at: location)
         case .symbol(let name) where name == "/":
             throw error(.unsupported, at: token, "unsupported operator '/' in a term (write the quotient as a decimal)")
         default:
             throw error(.syntax, at: token, "expected a term operator (+, -, *) but found \(describe(token))")
         }
+        forms.append(LinearForm())
     }
 
     /// Pops a finished `and`/`or`; returns its value and where it opened.
     private mutating func closeConnective() throws(VNNLibError) -> (FormulaValue, SourceLocation) {
         let frame = stack.removeLast()
-        let name = frame.operatorText
-        switch consume frame {
-        case .and(let dnf, let location, let arguments), .or(let dnf, let location, let arguments):
+        andPrefix = min(andPrefix, stack.count)
+        switch frame {
+        case .and(let location, let arguments), .or(let location, let arguments):
             if arguments == 0 {
                 throw VNNLibError(kind: .syntax, path: path, location: location,
-                                  message: "'\(name)' needs at least one argument")
+                                  message: "'\(frame.operatorText)' needs at least one argument")
             }
-            return (.dnf(dnf), location)
+            return (.dnf(dnfs.removeLast()), location)
         default:
             preconditionFailure("closeConnective on a term frame")
         }
@@ -465,22 +491,26 @@ struct Parser {
     /// Hands a finished sub-formula to the enclosing `and`/`or`; `location` is where the
     /// sub-formula opened, the place to blame when it makes the DNF too large.
     private mutating func deliver(_ value: FormulaValue, at location: SourceLocation) throws(VNNLibError) {
-        let path = self.path
+        let path = self.path, limits = self.limits
         let fail = { (message: String) in VNNLibError(kind: .limit, path: path, location: location, message: message) }
-        let frame = stack.removeLast()
-        switch consume frame {
-        case .and(var dnf, let l, let arguments):
+        let top = stack.count - 1, d = dnfs.count - 1
+        switch stack[top] {
+        case .and(let l, let arguments):
             switch value {
-            case .atoms(let range): try dnf.conjoin(atoms: range, limits: limits, fail: fail)
-            case .dnf(let other): try dnf.conjoin(other, limits: limits, fail: fail)
+            case .atoms(let range) where top < andPrefix:
+                // The comparison's atoms are the newest in the table.
+                for i in range { builder.addShared(atoms[Int(i)]) }
+                atoms.removeSubrange(Int(range.lowerBound)...)
+            case .atoms(let range): try dnfs[d].conjoin(atoms: range, limits: limits, fail: fail)
+            case .dnf(let other): try dnfs[d].conjoin(other, limits: limits, fail: fail)
             }
-            stack.append(.and(dnf, l, arguments: arguments + 1))
-        case .or(var dnf, let l, let arguments):
+            stack[top] = .and(l, arguments: arguments + 1)
+        case .or(let l, let arguments):
             switch value {
-            case .atoms(let range): try dnf.disjoin(atoms: range, limits: limits, fail: fail)
-            case .dnf(let other): try dnf.disjoin(other, limits: limits, fail: fail)
+            case .atoms(let range): try dnfs[d].disjoin(atoms: range, limits: limits, fail: fail)
+            case .dnf(let other): try dnfs[d].disjoin(other, limits: limits, fail: fail)
             }
-            stack.append(.or(dnf, l, arguments: arguments + 1))
+            stack[top] = .or(l, arguments: arguments + 1)
         default:
             preconditionFailure("formula delivered to a term frame")
         }
@@ -488,27 +518,26 @@ struct Parser {
 
     /// Hands a finished term to the enclosing comparison or term operator.
     private mutating func deliver(_ operand: Operand, at token: Token) throws(VNNLibError) {
-        let frame = stack.removeLast()
-        switch consume frame {
-        case .comparison(let relation, let k, let l, let lhs, let rhs):
-            if lhs == nil {
-                stack.append(.comparison(relation, k, l, lhs: operand, rhs: nil))
-            } else if rhs == nil {
-                stack.append(.comparison(relation, k, l, lhs: lhs, rhs: operand))
-            } else {
+        let top = stack.count - 1
+        switch stack[top] {
+        case .comparison(let relation, let k, let l, let count):
+            guard count < 2 else {
                 throw error(.syntax, at: token, "'\(k.text)' takes exactly 2 arguments but found a third: \(describe(token))")
             }
-        case .sum(var form, let l, let arguments):
-            form.add(operand, scale: 1)
-            stack.append(.sum(form, l, arguments: arguments + 1))
-        case .difference(var form, let l, let arguments):
-            form.add(operand, scale: arguments == 0 ? 1 : -1)
-            stack.append(.difference(form, l, arguments: arguments + 1))
-        case .product(let factor, let term, let l, let arguments):
+            operands.append(operand)
+            stack[top] = .comparison(relation, k, l, operands: count + 1)
+        case .sum(let l, let arguments):
+            forms[forms.count - 1].add(operand, scale: 1)
+            stack[top] = .sum(l, arguments: arguments + 1)
+        case .difference(let l, let arguments):
+            forms[forms.count - 1].add(operand, scale: arguments == 0 ? 1 : -1)
+            stack[top] = .difference(l, arguments: arguments + 1)
+        case .product(let l, let arguments, let factor, let hasTerm):
             if let c = operand.constantValue {
-                stack.append(.product(factor: factor * c, term: term, l, arguments: arguments + 1))
-            } else if term == nil {
-                stack.append(.product(factor: factor, term: operand, l, arguments: arguments + 1))
+                stack[top] = .product(l, arguments: arguments + 1, factor: factor * c, hasTerm: hasTerm)
+            } else if !hasTerm {
+                forms[forms.count - 1].add(operand, scale: 1)
+                stack[top] = .product(l, arguments: arguments + 1, factor: factor, hasTerm: true)
             } else {
                 throw error(.unsupported, at: token, "nonlinear term: '*' may have at most one non-constant factor")
             }
@@ -519,18 +548,19 @@ struct Parser {
 
     private mutating func closeTerm(at token: Token) throws(VNNLibError) -> Operand {
         let frame = stack.removeLast()
+        let form = forms.removeLast()
         let needsArgument = VNNLibError(kind: .syntax, path: path, location: token.location,
                                         message: "'\(frame.operatorText)' needs at least one argument but found ')'")
         switch frame {
-        case .sum(let form, _, let arguments):
+        case .sum(_, let arguments):
             guard arguments > 0 else { throw needsArgument }
             return .form(form)
-        case .difference(let form, _, let arguments):
+        case .difference(_, let arguments):
             guard arguments > 0 else { throw needsArgument }
             return arguments == 1 ? Operand.form(form).scaled(by: -1) : .form(form)
-        case .product(let factor, let term, _, let arguments):
+        case .product(_, let arguments, let factor, let hasTerm):
             guard arguments > 0 else { throw needsArgument }
-            return term.map { $0.scaled(by: factor) } ?? .constant(factor)
+            return hasTerm ? Operand.form(form).scaled(by: factor) : .constant(factor)
         default:
             preconditionFailure("closeTerm on a formula frame")
         }
@@ -538,12 +568,14 @@ struct Parser {
 
     /// Pops a finished comparison into the atom table; returns its atoms and where it opened.
     private mutating func closeComparison(at token: Token) throws(VNNLibError) -> (Range<Int32>, SourceLocation) {
-        guard case .comparison(let relation, let k, let location, let lhs, let rhs) = stack.removeLast() else {
+        guard case .comparison(let relation, let k, let location, let count) = stack.removeLast() else {
             preconditionFailure("closeComparison on another frame")
         }
-        guard let lhs, let rhs else {
-            throw error(.syntax, at: token, "'\(k.text)' takes exactly 2 arguments but found \(lhs == nil ? 0 : 1)")
+        guard count == 2 else {
+            throw error(.syntax, at: token, "'\(k.text)' takes exactly 2 arguments but found \(count)")
         }
+        let rhs = operands.removeLast()
+        let lhs = operands.removeLast()
         return (try appendAtoms(relation, lhs, rhs, at: location), location)
     }
 

@@ -10,15 +10,20 @@ public struct FalsificationOptions: Sendable {
     public var randomSamples: Int
     /// Gradient-descent starts per objective (one objective per conjunction of each case).
     public var pgdRestarts: Int
-    /// Sign-gradient steps per start.
+    /// Sign-gradient steps per start (doubled on each repetition, up to eight times as many).
     public var pgdSteps: Int
+    /// Whether ``Falsifier/run(deadline:)`` repeats the whole budget with fresh random points
+    /// until the deadline (`true`), or stops once it is spent (`false`, for a bounded attack).
+    public var repeatsUntilDeadline: Bool
 
-    /// Creates options; the defaults suit a short pre-search attack.
-    public init(seed: UInt64 = 0, randomSamples: Int = 1000, pgdRestarts: Int = 10, pgdSteps: Int = 50) {
+    /// Creates options; the defaults suit an attack bounded by its deadline.
+    public init(seed: UInt64 = 0, randomSamples: Int = 1000, pgdRestarts: Int = 10, pgdSteps: Int = 50,
+                repeatsUntilDeadline: Bool = true) {
         self.seed = seed
         self.randomSamples = randomSamples
         self.pgdRestarts = pgdRestarts
         self.pgdSteps = pgdSteps
+        self.repeatsUntilDeadline = repeatsUntilDeadline
     }
 }
 
@@ -70,12 +75,13 @@ public struct Falsifier: Sendable {
 
     /// Random sampling in every case's box and PGD for every objective, interleaved.
     ///
-    /// The work is split into ``FalsificationOptions/pgdRestarts`` rounds; each round draws its
-    /// share of the random samples, then runs one PGD start per objective, most promising first.
-    /// Interleaving gets gradient descent going early on large networks, where a thousand
-    /// samples alone could use up a short deadline. Returns the first checked counterexample, or
-    /// `nil` once the budgets are spent or `deadline` has passed. Deterministic for a given seed
-    /// (up to where the deadline cuts it off).
+    /// One pass of the budget is split into ``FalsificationOptions/pgdRestarts`` rounds; each
+    /// round draws its share of the random samples, then runs one PGD start per objective, most
+    /// promising first. Interleaving gets gradient descent going early on large networks, where a
+    /// thousand samples alone could use up a short deadline. Passes repeat with fresh points and
+    /// longer descents until `deadline` (unless ``FalsificationOptions/repeatsUntilDeadline`` is
+    /// off). Returns the first checked counterexample, or `nil` when time or budget runs out.
+    /// Deterministic for a given seed (up to where the deadline cuts it off).
     public func run(deadline: ContinuousClock.Instant) -> Counterexample? {
         guard isCompatible, !objectives.isEmpty else { return nil }
         var state = SearchState(network: network)
@@ -86,48 +92,55 @@ public struct Falsifier: Sendable {
         var best = objectives.map { _ in (loss: Double.infinity, point: [Double](), isNew: false) }
         var point: [Double] = []
         var samplesDrawn = 0
-        let totalSamples = max(0, options.randomSamples)
+        let samplesPerPass = max(0, options.randomSamples)
         let rounds = max(1, options.pgdRestarts)
+        guard samplesPerPass > 0 || options.pgdRestarts > 0 else { return nil }
 
-        for round in 0..<rounds {
-            // Sampling, round-robin over the cases so that a short deadline still touches every box.
-            let target = totalSamples * (round + 1) / rounds
-            while samplesDrawn < target {
-                for c in cases.indices {
-                    guard let indices = objectivesOfCase[c] else { continue }
-                    if ContinuousClock.now >= deadline { return nil }
-                    Self.samplePoint(samplesDrawn, lower: cases[c].lower, upper: cases[c].upper,
-                                     generator: &generators[c], into: &point)
-                    state.engine.forward(point)
-                    for o in indices {
-                        let loss = evaluate(objectives[o], at: point, state: &state)
-                        if loss.isCandidate, let found = checker.check(point, caseIndex: c) { return found }
-                        if loss.value < best[o].loss { best[o] = (loss.value, point, true) }
+        for pass in 0... {
+            if pass > 0, !options.repeatsUntilDeadline { return nil }
+            // Later passes give each start more steps: what the short runs missed may need a
+            // longer descent rather than yet another start.
+            let steps = options.pgdSteps << min(pass, 3)
+            for round in 0..<rounds {
+                // Sampling, round-robin over the cases so that a short deadline still touches every box.
+                let target = samplesPerPass * pass + samplesPerPass * (round + 1) / rounds
+                while samplesDrawn < target {
+                    for c in cases.indices {
+                        guard let indices = objectivesOfCase[c] else { continue }
+                        if ContinuousClock.now >= deadline { return nil }
+                        Self.samplePoint(samplesDrawn, lower: cases[c].lower, upper: cases[c].upper,
+                                         generator: &generators[c], into: &point)
+                        state.engine.forward(point)
+                        for o in indices {
+                            let loss = evaluate(objectives[o], at: point, state: &state)
+                            if loss.isCandidate, let found = checker.check(point, caseIndex: c) { return found }
+                            if loss.value < best[o].loss { best[o] = (loss.value, point, true) }
+                        }
                     }
+                    samplesDrawn += 1
                 }
-                samplesDrawn += 1
-            }
-            guard round < options.pgdRestarts else { break }
+                guard round < options.pgdRestarts else { break }
 
-            let order = objectives.indices.sorted { (best[$0].loss, $0) < (best[$1].loss, $1) }
-            for o in order {
-                if ContinuousClock.now >= deadline { return nil }
-                let objective = objectives[o]
-                let box = cases[objective.caseIndex]
-                if best[o].isNew {
-                    point = best[o].point
-                    best[o].isNew = false
-                } else {
-                    var generator = SplitMix64(seed: Self.streamSeed(options.seed, 2, o, round))
-                    Self.uniformPoint(lower: box.lower, upper: box.upper, generator: &generator, into: &point)
-                }
-                // Vary step size and loss across rounds: large steps explore, small ones refine,
-                // and the two losses fail in different ways on multi-constraint conjunctions.
-                let initialStep = [0.1, 0.3, 0.03][round % 3]
-                let loss: Loss = round % 2 == 0 ? .maximum : .sumOfViolations
-                if let found = descend(objective, from: point, steps: options.pgdSteps, initialStep: initialStep,
-                                       loss: loss, state: &state, deadline: deadline) {
-                    return found
+                let order = objectives.indices.sorted { (best[$0].loss, $0) < (best[$1].loss, $1) }
+                for o in order {
+                    if ContinuousClock.now >= deadline { return nil }
+                    let objective = objectives[o]
+                    let box = cases[objective.caseIndex]
+                    if best[o].isNew {
+                        point = best[o].point
+                        best[o].isNew = false
+                    } else {
+                        var generator = SplitMix64(seed: Self.streamSeed(options.seed, 2 + UInt64(pass), o, round))
+                        Self.uniformPoint(lower: box.lower, upper: box.upper, generator: &generator, into: &point)
+                    }
+                    // Vary step size and loss across rounds: large steps explore, small ones refine,
+                    // and the two losses fail in different ways on multi-constraint conjunctions.
+                    let initialStep = [0.1, 0.3, 0.03][round % 3]
+                    let loss: Loss = round % 2 == 0 ? .maximum : .sumOfViolations
+                    if let found = descend(objective, from: point, steps: steps, initialStep: initialStep,
+                                           loss: loss, state: &state, deadline: deadline) {
+                        return found
+                    }
                 }
             }
         }

@@ -162,4 +162,35 @@ final class LPRelaxationTests: XCTestCase {
         // A deadline in the past times out.
         XCTAssertTrue({ if case .timeout = lp.minimize(outputCoefficients: [0, 1], deadline: .now - .seconds(1)) { return true }; return false }())
     }
+
+    func testLPBoundTighteningIsSoundAndNotLooser() {
+        var rng = SplitMix64(seed: 14)
+        var tighter = 0
+        for trial in 0..<6 {
+            let network = TestNetworks.randomDense(widths: [3, 8, 8, 8, 2], seed: UInt64(6000 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 1...2)
+            let propagator = BoundPropagator(network: network)
+            let symbolic = propagator.bounds(box: box)
+            let tightened = propagator.tightenBounds(box: box, assignment: nil, bounds: symbolic,
+                                                     neurons: propagator.unstableNeurons(symbolic), deadline: .now + .seconds(30))
+            XCTAssertFalse(tightened.isInfeasible)
+            for (t, s) in zip(tightened.preActivation + [tightened.output], symbolic.preActivation + [symbolic.output]) {
+                for i in t.lower.indices {
+                    XCTAssertGreaterThanOrEqual(t.lower[i], s.lower[i])
+                    XCTAssertLessThanOrEqual(t.upper[i], s.upper[i])
+                    if t.lower[i] > s.lower[i] + 1e-6 || t.upper[i] < s.upper[i] - 1e-6 { tighter += 1 }
+                }
+            }
+            for x in samplePoints(box, count: 2000, rng: &rng) {
+                let values: [[Float80]] = network.nodeValues(x.map { Float80($0) })
+                for (k, b) in tightened.nodes.enumerated() {
+                    for i in b.lower.indices {
+                        XCTAssertTrue(Float80(b.lower[i]) <= values[k][i] && values[k][i] <= Float80(b.upper[i]),
+                                      "node \(k) value \(i) outside tightened bounds")
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(tighter, 0, "LP tightening should tighten something")
+    }
 }

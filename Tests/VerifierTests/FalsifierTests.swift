@@ -108,7 +108,8 @@ final class FalsifierTests: XCTestCase {
                  violation: [[greaterOrEqual(1, 0), greaterOrEqual(1, 2), greaterOrEqual(1, 3)]]),
         ])
         for samples in [200, 0] {
-            let options = FalsificationOptions(seed: 7, randomSamples: samples, pgdRestarts: 5, pgdSteps: 40)
+            let options = FalsificationOptions(seed: 7, randomSamples: samples, pgdRestarts: 5, pgdSteps: 40,
+                                               repeatsUntilDeadline: false)
             let first = Falsifier(network: network, specification: spec, options: options).run(deadline: later)
             let second = Falsifier(network: network, specification: spec, options: options).run(deadline: later)
             XCTAssertEqual(first, second)
@@ -156,7 +157,7 @@ final class FalsifierTests: XCTestCase {
                                                          [atLeast(2, bounds.upper[2] + 1e-9)]]),
         ])
         let falsifier = Falsifier(network: network, specification: spec,
-                                  options: FalsificationOptions(randomSamples: 500, pgdRestarts: 6, pgdSteps: 40))
+                                  options: FalsificationOptions(randomSamples: 500, pgdRestarts: 6, pgdSteps: 40, repeatsUntilDeadline: false))
         XCTAssertNil(falsifier.run(deadline: later))
     }
 
@@ -169,7 +170,23 @@ final class FalsifierTests: XCTestCase {
         let spec = Specification(inputCount: 1, outputCount: 1, cases: [
             Case(lower: [-1], upper: [1], violation: [[LinearConstraint(terms: [(.output(0), 1)], bound: 0, isStrict: true)]]),
         ])
-        XCTAssertNil(Falsifier(network: network, specification: spec).run(deadline: later))
+        XCTAssertNil(Falsifier(network: network, specification: spec,
+                                options: FalsificationOptions(repeatsUntilDeadline: false)).run(deadline: later))
+    }
+
+    func testRepeatsUntilTheDeadlineOnlyWhenAsked() {
+        let spec = box2([[atLeast(0, 2.5)]])   // out of reach: y0 = x0 + x1 ≤ 2
+        let bounded = Falsifier(network: sumNetwork, specification: spec,
+                                options: FalsificationOptions(randomSamples: 10, pgdRestarts: 1, pgdSteps: 5,
+                                                              repeatsUntilDeadline: false))
+        let start = clock.now
+        XCTAssertNil(bounded.run(deadline: later))
+        XCTAssertLessThan(clock.now - start, .seconds(5))
+        let repeating = Falsifier(network: sumNetwork, specification: spec,
+                                  options: FalsificationOptions(randomSamples: 10, pgdRestarts: 1, pgdSteps: 5))
+        let deadline = clock.now.advanced(by: .milliseconds(300))
+        XCTAssertNil(repeating.run(deadline: deadline))
+        XCTAssertGreaterThanOrEqual(clock.now, deadline)
     }
 
     func testStopsAtTheDeadline() {
@@ -249,7 +266,7 @@ final class FalsifierTests: XCTestCase {
 
     func testKnownUnsatInstanceIsNotFalsified() throws {
         let (network, spec) = try instance("test/onnx/test_unsat.onnx", "test/vnnlib/test_prop.vnnlib")
-        let options = FalsificationOptions(randomSamples: 2000, pgdRestarts: 10, pgdSteps: 50)
+        let options = FalsificationOptions(randomSamples: 2000, pgdRestarts: 10, pgdSteps: 50, repeatsUntilDeadline: false)
         XCTAssertNil(Falsifier(network: network, specification: spec, options: options).run(deadline: later))
     }
 
@@ -264,7 +281,7 @@ final class FalsifierTests: XCTestCase {
         var found = 0, total = 0
         for benchmark in ["test", "acasxu", "mnistfc", "oval21", "mnist_gdvb", "cifar10_resnet"] {
             guard let results = try? String(contentsOfFile: root + benchmark + "/results.csv", encoding: .utf8) else { continue }
-            for line in results.split(separator: "\n").dropFirst() {
+            for line in results.split(whereSeparator: \.isNewline).dropFirst() {
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count > 3, fields[3] == "sat" else { continue }
                 total += 1
@@ -296,7 +313,7 @@ final class FalsifierTests: XCTestCase {
         let spec = Specification(inputCount: 5, outputCount: 5, cases: [
             Case(lower: lower, upper: upper, violation: [[atLeast(0, bounds.upper[0] + 1)]]),
         ])
-        let options = FalsificationOptions(randomSamples: 2000, pgdRestarts: 20, pgdSteps: 50)
+        let options = FalsificationOptions(randomSamples: 2000, pgdRestarts: 20, pgdSteps: 50, repeatsUntilDeadline: false)
         let start = clock.now
         XCTAssertNil(Falsifier(network: network, specification: spec, options: options).run(deadline: later))
         let elapsed = clock.now - start

@@ -73,6 +73,10 @@ enum InputSplitting {
         let theory: Theory
         let checker: CounterexampleChecker
         var stats = SearchStatistics()
+        /// Forward/backward passes for the smear heuristic.
+        let gradient: NetworkGradient
+        /// The output coefficients whose gradient the smear heuristic follows.
+        let smearSeed: [Double]
 
         init(network: Network, specification: Specification, problem: Problem, options: SearchOptions,
              deadline: ContinuousClock.Instant, propagator: BoundPropagator) {
@@ -84,6 +88,12 @@ enum InputSplitting {
             self.propagator = propagator
             theory = Theory(network: network, problem: problem, propagator: propagator)
             checker = CounterexampleChecker(network: network, specification: specification)
+            gradient = NetworkGradient(network: network)
+            var seed = [Double](repeating: 0, count: network.outputSize)
+            for c in problem.outputConstraints {
+                for j in seed.indices { seed[j] += c.coefficients[j] }
+            }
+            smearSeed = seed
         }
 
         mutating func process(_ task: Task) -> Step {
@@ -150,7 +160,7 @@ enum InputSplitting {
 
         /// Splits at the midpoint of one dimension. With few dimensions, every dimension is tried
         /// and the one whose worse child has the largest margin wins (the children's evaluations
-        /// are kept); otherwise the widest dimension relative to the root box.
+        /// are kept); otherwise by smear (gradient × width).
         mutating func split(_ box: Box, depth: Int) -> [Task] {
             let d = box.dimension
             func halves(_ i: Int) -> (Box, Box) {
@@ -182,7 +192,16 @@ enum InputSplitting {
                 }
                 if let best { return best.tasks }
             }
-            let i = widths.indices.max { widths[$0] < widths[$1] } ?? 0
+            // Smear (nnenum / Reluplex): the objective's gradient at the centre times the width,
+            // with a little of the plain width so flat (all-dead) spots still get split.
+            var g = gradient
+            let centre = zip(box.lower, box.upper).map { ($0 + $1) / 2 }
+            g.forward(centre)
+            var grad: [Double] = []
+            g.backward(outputSeed: smearSeed, into: &grad)
+            let meanGradient = grad.map(abs).reduce(0, +) / Double(max(d, 1))
+            let scores = (0..<d).map { i in (abs(grad[i]) + 0.1 * meanGradient + 1e-12) * (box.upper[i] - box.lower[i]) }
+            let i = scores.indices.max { scores[$0] < scores[$1] } ?? 0
             let (l, r) = halves(i)
             return [Task(box: l, depth: depth + 1, evaluation: nil), Task(box: r, depth: depth + 1, evaluation: nil)]
         }
