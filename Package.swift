@@ -29,7 +29,7 @@ let package = Package(
         ),
         .target(name: "VNNLib"),
         .target(name: "LPAbstraction", dependencies: ["CGLPK", "Network"]),
-        .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction"]),
+        .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction", "Compression"]),
         .target(name: "Compression", dependencies: ["Network", "LPAbstraction"]),
         .executableTarget(
             name: "nnverify",

@@ -280,7 +280,6 @@ struct BackSubstitutionContext {
                 var (out, old) = target(p)
                 var absolute = [Double](repeating: 0, count: R)
                 let m = magnitudes[p]
-                var exact = true
                 relaxation.lowerSlope.withUnsafeBufferPointer { lo in
                     relaxation.upperSlope.withUnsafeBufferPointer { up in
                         relaxation.upperIntercept.withUnsafeBufferPointer { ic in
@@ -306,7 +305,6 @@ struct BackSubstitutionContext {
                                         }
                                         absolute[r] = a
                                         if c != 0 {
-                                            exact = false
                                             constant[r] += c
                                             slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
                                         }
@@ -316,7 +314,6 @@ struct BackSubstitutionContext {
                         }
                     }
                 }
-                _ = exact
                 // Products with slopes 0 and 1 are exact, other slopes round; one term per entry.
                 addSlack(absolute, old: old, terms: 1, node: p)
                 coefficients[p] = out

@@ -40,7 +40,11 @@ public struct Case: Sendable, Equatable {
     /// Upper bounds of the inputs, one per input variable.
     public var upper: [Double]
     /// Disjunction of conjunctions: the property is violated at `(x, y)` when `x` is in the box
-    /// and every constraint of at least one conjunction holds.
+    /// and every constraint of at least one conjunction holds. An empty conjunction is `true`
+    /// (every input of the box violates the property). Constraints over inputs alone can appear
+    /// too: two-variable ones such as `X_0 ≤ X_1`, and single-input bounds the closed box cannot
+    /// state exactly (strict `<`, or a quotient like `3·X_0 ≤ 1` that rounds), which the parser
+    /// keeps alongside the box so that a counterexample is checked against the exact condition.
     public var violation: [[LinearConstraint]]
 
     /// Creates a case.

@@ -38,6 +38,9 @@ struct SuiteCommand: ParsableCommand {
     @Option(name: .customLong("ground-truth"), help: "A results.csv with published verdicts to compare against.")
     var groundTruth: String?
 
+    @Flag(help: "Compress each network exactly over its property's input region before the search.")
+    var compress = false
+
     func validate() throws {
         guard timeoutScale.isFinite, timeoutScale > 0 else { throw ValidationError("--timeout-scale must be positive") }
         if let maxTimeout { guard maxTimeout.isFinite, maxTimeout > 0 else { throw ValidationError("--max-timeout must be positive") } }
@@ -53,6 +56,7 @@ struct SuiteCommand: ParsableCommand {
                 groundTruth: try groundTruth.map { try GroundTruth(contentsOf: $0) })
             runner.timeoutScale = timeoutScale
             runner.maxTimeout = maxTimeout
+            runner.compress = compress
             let progress = SuiteProgress(total: list.count)
             print(SuiteRunner.resultsHeader)
             let outcomes = try runner.run(list, resultsPath: out) { index, instance, outcome in

@@ -37,6 +37,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("stats-json"), help: "Write search statistics as JSON here.")
     var statsJSON: String?
 
+    @Flag(help: "Compress the network exactly over the property's input region before the search.")
+    var compress = false
+
     func validate() throws {
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -53,7 +56,16 @@ struct VerifyCommand: ParsableCommand {
             }
             let remaining = Duration.seconds(timeout) - (clock.now - start)
             let options = VerificationOptions(timeout: max(remaining, .zero), threads: threads, seed: seed)
-            let result = Verifier.verify(network: net, specification: spec, options: options)
+            var compression: CompressionSummary?
+            let result: VerificationResult
+            if compress {
+                let (verified, summary) = Verifier.verifyCompressed(network: net, specification: spec, options: options)
+                result = verified
+                compression = summary
+                Diagnostics.note("compressed: ReLU neurons \(summary.neuronsBefore) → \(summary.neuronsAfter), parameters \(summary.parametersBefore) → \(summary.parametersAfter) in \(String(format: "%.2f", summary.seconds)) s" + (summary.skipped.map { " (skipped: \($0))" } ?? ""))
+            } else {
+                result = Verifier.verify(network: net, specification: spec, options: options)
+            }
             let text = ResultFile.text(verdict: result.verdict, counterexample: result.counterexample)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             if let resultFile {
@@ -62,10 +74,17 @@ struct VerifyCommand: ParsableCommand {
             if let statsJSON {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(result.statistics).write(to: URL(fileURLWithPath: statsJSON))
+                try encoder.encode(StatisticsFile(search: result.statistics, compression: compression))
+                    .write(to: URL(fileURLWithPath: statsJSON))
             }
             let elapsed = clock.now - start
             Diagnostics.note("\(result.verdict.rawValue) in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))")
         }
     }
+}
+
+/// The `--stats-json` file: the search's counters and, with `--compress`, what compression did.
+struct StatisticsFile: Encodable {
+    var search: SearchStatistics
+    var compression: CompressionSummary?
 }

@@ -75,7 +75,8 @@ enum InputSplitting {
         var stats = SearchStatistics()
         /// Forward/backward passes for the smear heuristic.
         let gradient: NetworkGradient
-        /// The output coefficients whose gradient the smear heuristic follows.
+        /// The output coefficients whose gradient the smear heuristic follows when no constraint
+        /// stands out.
         let smearSeed: [Double]
 
         init(network: Network, specification: Specification, problem: Problem, options: SearchOptions,
@@ -131,7 +132,7 @@ enum InputSplitting {
             let clock = Stopwatch()
             defer { stats.decideSeconds += clock.seconds }
             stats.inputSplits += 1
-            return .split(split(box, depth: task.depth))
+            return .split(split(box, depth: task.depth, focus: evaluation.hardestConstraint))
         }
 
         /// Runs the real network on a point (clamped into the problem's box).
@@ -160,8 +161,8 @@ enum InputSplitting {
 
         /// Splits at the midpoint of one dimension. With few dimensions, every dimension is tried
         /// and the one whose worse child has the largest margin wins (the children's evaluations
-        /// are kept); otherwise by smear (gradient × width).
-        mutating func split(_ box: Box, depth: Int) -> [Task] {
+        /// are kept); otherwise by smear (gradient × width) of the constraint closest to refutation (`focus`).
+        mutating func split(_ box: Box, depth: Int, focus: Int) -> [Task] {
             let d = box.dimension
             func halves(_ i: Int) -> (Box, Box) {
                 let mid = box.lower[i] + (box.upper[i] - box.lower[i]) / 2
@@ -198,7 +199,8 @@ enum InputSplitting {
             let centre = zip(box.lower, box.upper).map { ($0 + $1) / 2 }
             g.forward(centre)
             var grad: [Double] = []
-            g.backward(outputSeed: smearSeed, into: &grad)
+            let seed = problem.outputConstraints.indices.contains(focus) ? problem.outputConstraints[focus].coefficients : smearSeed
+            g.backward(outputSeed: seed, into: &grad)
             let meanGradient = grad.map(abs).reduce(0, +) / Double(max(d, 1))
             let scores = (0..<d).map { i in (abs(grad[i]) + 0.1 * meanGradient + 1e-12) * (box.upper[i] - box.lower[i]) }
             let i = scores.indices.max { scores[$0] < scores[$1] } ?? 0

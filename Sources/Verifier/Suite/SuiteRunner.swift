@@ -36,6 +36,8 @@ public struct SuiteRunner {
     public var options: VerificationOptions
     /// Published verdicts to compare against.
     public var groundTruth: GroundTruth?
+    /// Whether to compress each network over its property's region before the search.
+    public var compress = false
 
     /// Creates a runner.
     public init(root: String, options: VerificationOptions, groundTruth: GroundTruth? = nil) {
@@ -90,7 +92,9 @@ public struct SuiteRunner {
             var options = self.options
             let remaining = Duration.seconds(limit) - (clock.now - start)
             options.timeout = max(remaining, .zero)
-            let result = Verifier.verify(network: network, specification: specification, options: options)
+            let result = compress
+                ? Verifier.verifyCompressed(network: network, specification: specification, options: options).0
+                : Verifier.verify(network: network, specification: specification, options: options)
             outcome.verdict = result.verdict.rawValue
         } catch {
             outcome.message = "\(error)"
