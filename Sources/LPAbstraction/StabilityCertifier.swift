@@ -121,17 +121,22 @@ final class StabilityCertifier {
         return bounds
     }
 
-    /// The free, unstable neuron of an earlier layer whose triangle relaxation is widest
-    /// (`−l·u/(u − l)`, the triangle's height): fixing it removes the most relaxation error.
+    /// The free, unstable neuron of an earlier layer to split on: the one whose triangle
+    /// relaxation the LP optimum exploits most (largest `y − max(x, 0)` at the LP point; fixing
+    /// its phase cuts that point off), ties broken by the triangle's height `−l·u/(u − l)`.
     private func branchingNeuron(before layer: Int, bounds: NetworkBounds, assignment: PhaseAssignment) -> NeuronID? {
         var best: NeuronID?
-        var bestScore = 0.0
+        var bestScore = (gap: -1.0, height: 0.0)
+        let reluNodes = network.reluNodes
         for l in 0..<layer {
             let pre = bounds.preActivation[l]
+            let x = lp?.primalValues(ofNode: network.nodes[reluNodes[l]].inputs[0]) ?? []
+            let y = lp?.primalValues(ofNode: reluNodes[l]) ?? []
             for i in pre.lower.indices where assignment.phases[l][i] == nil {
                 let lo = pre.lower[i], up = pre.upper[i]
                 guard lo < 0 && up > 0 else { continue }
-                let score = -lo * up / (up - lo)
+                let gap = x.isEmpty || y.isEmpty ? 0 : Swift.max(0, y[i] - Swift.max(x[i], 0))
+                let score = (gap: gap, height: -lo * up / (up - lo))
                 if best == nil || score > bestScore {
                     best = NeuronID(layer: l, index: i)
                     bestScore = score

@@ -116,7 +116,7 @@ public struct StableNeuronDetector {
         /// Margin `ε` the MILP demands for a refutation (`pre ≥ ε` or `≤ −ε`).
         public var milpMargin = 1e-6
         /// Fraction of the time left that the refutation MILP may use in exact mode.
-        public var milpTimeShare = 0.5
+        public var milpTimeShare = 0.1
         /// Branch-and-bound nodes allowed per sound proof in exact mode.
         public var certificationNodeLimit = 4096
 
@@ -451,7 +451,7 @@ struct DetectorRun {
             var book = self.book
             let outcome = milp.solve(deadline: milpDeadline) { x in book.record(x) > 0 }
             self.book = book
-            if outcome != .harvested { return }
+            if outcome != .harvested { return }   // exhausted, out of time, or failed: on to the proofs
         }
     }
 

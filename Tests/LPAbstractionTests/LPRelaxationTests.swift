@@ -50,7 +50,7 @@ final class LPRelaxationTests: XCTestCase {
     /// prove infeasibility (with a sound conflict) on the others.
     func testFullyFixedPatternsMatchBruteForce() throws {
         var rng = SplitMix64(seed: 12)
-        var infeasibleProved = 0, infeasibleTotal = 0, feasibleTotal = 0
+        var infeasibleProved = 0, infeasibleTotal = 0, feasibleTotal = 0, certificates = 0, conflictSizes = 0, fixedSizes = 0
         for trial in 0..<6 {
             let network = TestNetworks.randomDense(widths: [2, 3, 3, 2], seed: UInt64(2000 + trial))
             let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 0.5...2)
@@ -85,6 +85,11 @@ final class LPRelaxationTests: XCTestCase {
                 case (nil, .infeasible(let conflict)):
                     infeasibleTotal += 1
                     infeasibleProved += 1
+                    if !bounds.isInfeasible {
+                        certificates += 1
+                        conflictSizes += conflict.count
+                        fixedSizes += assignment.fixedCount
+                    }
                     // Soundness of the conflict: fixing only these phases leaves no input.
                     var partial = PhaseAssignment(network: network)
                     for n in conflict { partial[n] = assignment[n] }
@@ -100,6 +105,9 @@ final class LPRelaxationTests: XCTestCase {
         XCTAssertGreaterThan(feasibleTotal, 0)
         XCTAssertGreaterThan(infeasibleTotal, 0)
         XCTAssertGreaterThanOrEqual(Double(infeasibleProved), 0.9 * Double(infeasibleTotal), "too few infeasibility certificates")
+        // Some infeasible patterns must get past the bounds, so the Farkas path is exercised.
+        XCTAssertGreaterThan(certificates, 0)
+        print("LP infeasibility certificates: \(certificates), conflict size \(conflictSizes) of \(fixedSizes) fixed phases in total")
     }
 
     /// Partial assignments: bounds and LP stay below the exact minimum over agreeing inputs.

@@ -44,17 +44,22 @@ final class Theory {
         if bounds.isInfeasible || problem.trivallyRefuted {
             return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
         }
-        var refuted = false
-        var margins: [Double] = []
-        for c in problem.outputConstraints {
-            // The interval bound of the output is sometimes tighter for single-output objectives.
-            var lower = propagator.lowerBound(outputCoefficients: c.coefficients, box: box,
-                                              assignment: assignment, bounds: bounds)
-            lower = max(lower, Self.intervalLowerBound(c.coefficients, bounds.output))
-            margins.append(lower - c.rhs)
-            if Problem.refutes(lower: lower, c) { refuted = true }
+        // Interval margins first (free); back-substitute constraints from the most promising one
+        // and stop at the first refutation (one refuted constraint refutes the conjunction).
+        var margins = problem.outputConstraints.map { Self.intervalLowerBound($0.coefficients, bounds.output) - $0.rhs }
+        for k in margins.indices where Problem.refutes(lower: margins[k] + problem.outputConstraints[k].rhs, problem.outputConstraints[k]) {
+            return Evaluation(bounds: bounds, margins: margins, refuted: true)
         }
-        return Evaluation(bounds: bounds, margins: margins, refuted: refuted)
+        for k in margins.indices.sorted(by: { margins[$0] > margins[$1] }) {
+            let c = problem.outputConstraints[k]
+            let lower = propagator.lowerBound(outputCoefficients: c.coefficients, box: box,
+                                              assignment: assignment, bounds: bounds)
+            margins[k] = max(margins[k], lower - c.rhs)
+            if Problem.refutes(lower: max(lower, margins[k] + c.rhs), c) {
+                return Evaluation(bounds: bounds, margins: margins, refuted: true)
+            }
+        }
+        return Evaluation(bounds: bounds, margins: margins, refuted: false)
     }
 
     /// `min Σ c_j y_j` over the output box, rounded down (each product and sum is exact to
@@ -76,8 +81,10 @@ extension SolverState {
     /// The theory check after propagation, when bounds were inconclusive: the LP with the
     /// conjunction's constraints and the fixed phases (warm-started). Infeasible or a value that
     /// refutes → conflict; an optimum → a candidate point for the real network.
-    func check(_ evaluation: Theory.Evaluation) -> PropagationOutcome {
-        guard options.lpAtNodes, !theory.lpUnavailable else { return .open }
+    /// With `atLeaf` (no unstable neuron left) the LP runs even when ``SearchOptions/lpAtNodes``
+    /// is off: it is then exact, and the only way to decide the leaf.
+    func check(_ evaluation: Theory.Evaluation, atLeaf: Bool = false) -> PropagationOutcome {
+        guard options.lpAtNodes || atLeaf, !theory.lpUnavailable else { return .open }
         let clock = Stopwatch()
         let result = theory.lpCheck(box: problem.box, evaluation: evaluation, assignment: trail.assignment,
                                     deadline: deadline, lpCalls: &stats.lpCalls)

@@ -110,7 +110,7 @@ enum InputSplitting {
             }
             if evaluation.refuted { return .done(.refuted) }
 
-            if let ce = tryPoint(zip(box.lower, box.upper).map { ($0 + $1) / 2 }) { return .done(.counterexample(ce)) }
+            if let ce = tryCentre(of: box) { return .done(.counterexample(ce)) }
 
             let unstable = evaluation.bounds.unstableCount
             if unstable <= options.inputSplitReLUSearchMaxUnstable || isTooSmall(box) {
@@ -133,6 +133,24 @@ enum InputSplitting {
             defer { stats.decideSeconds += clock.seconds }
             stats.inputSplits += 1
             return .split(split(box, depth: task.depth, focus: evaluation.hardestConstraint))
+        }
+
+        /// Tries the centre of a box: one fast forward pass, and the full checker only when the
+        /// conjunction's output constraints (relaxed as in ``Problem``) hold there, so the check
+        /// never rejects a point the checker would accept.
+        mutating func tryCentre(of box: Box) -> Counterexample? {
+            let clock = Stopwatch()
+            let centre = zip(box.lower, box.upper).map { ($0 + $1) / 2 }
+            var g = gradient
+            g.forward(centre)
+            var holds = true
+            for c in problem.outputConstraints {
+                var s = -c.rhs
+                for j in c.coefficients.indices where c.coefficients[j] != 0 { s += c.coefficients[j] * g.output(j) }
+                if s > 1e-9 * max(1, abs(c.rhs)) { holds = false; break }
+            }
+            stats.falsifySeconds += clock.seconds
+            return holds ? tryPoint(centre) : nil
         }
 
         /// Runs the real network on a point (clamped into the problem's box).

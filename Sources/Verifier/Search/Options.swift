@@ -4,24 +4,26 @@
 struct SearchOptions: Sendable {
     // MARK: Falsification
     /// Share of the time limit the up-front falsifier (random + PGD attack) may use.
-    var falsifyShare = 0.05
+    var falsifyShare = 0.02
     /// Upper bound on the up-front falsifier's time, seconds: sat instances are found in the first
     /// second or two; the rest of the time is better spent searching.
-    var falsifyMaxSeconds = 5.0
+    var falsifyMaxSeconds = 2.0
 
     // MARK: Input splitting
     /// Input splitting is used when the network has at most this many inputs (ACAS Xu has 5):
     /// halving a box halves the width of every bound, and few dimensions keep the tree shallow.
     var inputSplitMaxDimension = 10
     /// Choose the split dimension by trying every dimension and keeping the one whose worse child
-    /// has the best bound (costs 2·d bound calls; worth it for d ≤ this).
-    var bestBoundSplitMaxDimension = 6
+    /// has the best bound (2·d bound calls per split) for d ≤ this; above, by smear (one gradient).
+    /// Off by default: on ACAS Xu smear needs about twice the nodes at a fifth of the cost.
+    var bestBoundSplitMaxDimension = 0
     /// Solve the LP on a sub-box when at most this many ReLUs are unstable there: the triangle LP
-    /// is then nearly exact, and cheaper than the splits it saves.
-    var inputSplitLPMaxUnstable = 40
+    /// is then nearly exact. Kept low because one LP costs as much as ~30 bound computations on
+    /// ACAS Xu (measured), so splitting is usually cheaper.
+    var inputSplitLPMaxUnstable = 6
     /// Hand a sub-box to the ReLU search when at most this many ReLUs are unstable there: a few
     /// phase decisions settle it exactly, which input splitting can only approach.
-    var inputSplitReLUSearchMaxUnstable = 8
+    var inputSplitReLUSearchMaxUnstable = 2
     /// Below this relative width a box is not split again (floating point stops helping); the
     /// ReLU search decides it instead.
     var minimumRelativeWidth = 1e-7

@@ -62,6 +62,10 @@ extension SolverState {
             }
             donateIfWanted()
             guard let literal = decide() else {
+                if !options.lpAtNodes, let evaluation {
+                    outcome = check(evaluation, atLeaf: true)
+                    if case .open = outcome {} else { continue }
+                }
                 // A linear region the theory could not refute, and whose candidate point the
                 // real network did not confirm (numerics or a failed LP): undecided. Step past it
                 // without claiming a proof.
