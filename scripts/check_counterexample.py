@@ -349,7 +349,7 @@ def check(onnx_path, vnnlib_path, result_path, tol):
         box, rest = cases[k]
         worst = max((violation(a, at) for a in rest), default=-math.inf)
         if worst <= tol:
-            return f"valid: X in DNF term {k} (box and output condition), violation holds (slack {-worst:.4g}) on onnxruntime outputs"
+            return f"valid: X in the box of DNF term {k}; onnxruntime outputs satisfy its violation condition with slack {-worst:.4g}"
         if best is None or worst < best[0]:
             best = (worst, max(rest, key=lambda a: violation(a, at)))
     raise Invalid(f"the onnxruntime outputs do not satisfy the violation condition: closest disjunct misses by {best[0]:.3g} ({show(best[1])})")

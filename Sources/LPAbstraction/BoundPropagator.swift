@@ -53,6 +53,14 @@ public struct BoundPropagator: Sendable {
     /// are intersected with them before they are used further.
     func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
                 lowerSlopes: [[Double]]?, known: [LayerBounds]?) -> NetworkBounds {
+        var known = known
+        if method == .symbolic {
+            // Tighter inputs can make a rounded centre-radius interval an ulp looser, so intersect
+            // with the plain interval pass as well: symbolic bounds are then never looser.
+            let interval = bounds(box: box, assignment: assignment, method: .interval, lowerSlopes: nil, known: known)
+            if interval.isInfeasible { return interval }
+            known = interval.nodes
+        }
         let nodes = network.nodes
         precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
         var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)

@@ -118,8 +118,14 @@ final class VerifyCLITests: XCTestCase {
         let object = try JSONSerialization.jsonObject(with: data)
         guard let dictionary = object as? [String: Any] else { return XCTFail("stats JSON is not an object: \(String(decoding: data, as: UTF8.self))") }
         XCTAssertFalse(dictionary.isEmpty)
+        // The counters may sit at the top level or in a group (e.g. {"search": {...}}).
+        func number(_ key: String, in object: Any) -> NSNumber? {
+            guard let d = object as? [String: Any] else { return nil }
+            if let n = d[key] as? NSNumber { return n }
+            return d.values.lazy.compactMap { number(key, in: $0) }.first
+        }
         for key in ["nodes", "conflicts", "decisions"] {
-            XCTAssertNotNil(dictionary[key] as? NSNumber, "stats JSON has a numeric \(key): \(dictionary.keys.sorted())")
+            XCTAssertNotNil(number(key, in: dictionary), "stats JSON has a numeric \(key): \(String(decoding: data, as: UTF8.self))")
         }
     }
 

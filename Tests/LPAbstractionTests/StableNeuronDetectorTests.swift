@@ -129,29 +129,113 @@ final class StableNeuronDetectorTests: XCTestCase {
         XCTAssertGreaterThan(unstableSeen, 10)
     }
 
-    /// A neuron whose stability symbolic bounds cannot show but which is in fact stable must be
-    /// proved by the LP or the branch-and-bound step (and must not be left unknown).
+    /// A neuron whose stability neither bounds nor one LP can show, but which is in fact stable,
+    /// must be proved by the branch-and-bound step (and must not be left unknown).
     func testExactModeProvesStabilityThatBoundsMiss() {
         var rng = SplitMix64(seed: 11)
-        var provedBeyondBounds = 0
-        for trial in 0..<30 where provedBeyondBounds < 3 {
-            let network = TestNetworks.randomDense(widths: [3, 5, 5, 4, 2], seed: UInt64(900 + trial))
-            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
-            let symbolic = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
+        var provedBeyondLP = 0
+        for trial in 0..<40 where provedBeyondLP < 3 {
+            // Deep and narrow, over wide boxes: many unstable neurons feed the last layers, so
+            // neither bounds nor a single LP per neuron settle them.
+            let network = TestNetworks.randomDense(widths: [2, 3, 3, 3, 3, 1], seed: UInt64(900 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 1.5...3.0)
             var detector = StableNeuronDetector(network: network)
             detector.configuration.sampling = false
+            let lpReport = detector.classify(box: box, mode: .lp, deadline: farDeadline(), seed: 1)
             let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: 1)
             let truth = exactRanges(network, box: box)
             for (layer, classes) in report.classes.enumerated() {
                 for (i, c) in classes.enumerated() where c == .active || c == .inactive {
                     let (low, high) = truth[layer][i]
                     XCTAssertTrue(c == .active ? low >= -1e-9 : high <= 1e-9, "trial \(trial) n\(layer).\(i)")
-                    if symbolic.stability(of: NeuronID(layer: layer, index: i)) == nil { provedBeyondBounds += 1 }
+                    if lpReport.classes[layer][i] == .unknown { provedBeyondLP += 1 }
                 }
                 XCTAssertFalse(classes.contains(.unknown), "trial \(trial)")
             }
         }
-        XCTAssertGreaterThan(provedBeyondBounds, 0, "no trial needed more than symbolic bounds; the test proves nothing")
+        XCTAssertGreaterThan(provedBeyondLP, 0, "no trial needed more than the LP step; the test proves nothing")
+    }
+
+    /// The sound branch-and-bound alone, on every neuron and both phases, against brute force:
+    /// it proves exactly the phases that hold, and refutes the others with a witness.
+    func testCertifierAgreesWithBruteForce() {
+        var rng = SplitMix64(seed: 21)
+        var proofs = 0, refutations = 0, branched = 0
+        for trial in 0..<12 {
+            let network = TestNetworks.randomDense(widths: [2, 3, 3, 3, 3, 1], seed: UInt64(1300 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 1.5...3.0)
+            let propagator = BoundPropagator(network: network)
+            let bounds = propagator.bounds(box: box, method: .symbolic)
+            let truth = exactRanges(network, box: box)
+            for layer in network.reluNodes.indices {
+                for i in truth[layer].indices {
+                    let (low, high) = truth[layer][i]
+                    for goal in [Phase.inactive, .active] {
+                        let holds = goal == .inactive ? high <= 0 : low >= 0
+                        let clear = goal == .inactive ? Swift.abs(high) > 1e-6 : Swift.abs(low) > 1e-6
+                        guard clear else { continue }
+                        let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
+                                                           proved: PhaseAssignment(network: network), nodeLimit: 100_000)
+                        var book = WitnessBook(propagator: propagator, box: box, layerSizes: network.reluNodes.map { network.nodes[$0].size })
+                        let outcome = certifier.certify(NeuronID(layer: layer, index: i), goal: goal, book: &book, deadline: farDeadline())
+                        XCTAssertEqual(outcome, holds ? .proved : .refuted, "trial \(trial) n\(layer).\(i) \(goal) range [\(low), \(high)]")
+                        if outcome == .proved { proofs += 1 }
+                        if outcome == .refuted { refutations += 1 }
+                        if certifier.nodesExplored > 1 { branched += 1 }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(proofs, 10)
+        XCTAssertGreaterThan(refutations, 10)
+        XCTAssertGreaterThan(branched, 5, "branch-and-bound never branched; the test proves little")
+    }
+
+    /// The refutation MILP alone: from an empty witness book, harvesting its solutions refutes
+    /// every stability claim that brute force shows false (with a margin above the MILP's).
+    func testMILPHarvestRefutesFalseClaims() {
+        var rng = SplitMix64(seed: 23)
+        var refuted = 0
+        for trial in 0..<8 {
+            let network = TestNetworks.randomDense(widths: [3, 4, 4, 3, 1], seed: UInt64(1700 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 1.0...2.0)
+            let propagator = BoundPropagator(network: network)
+            let bounds = propagator.bounds(box: box, method: .symbolic)
+            let truth = exactRanges(network, box: box)
+            var book = WitnessBook(propagator: propagator, box: box, layerSizes: network.reluNodes.map { network.nodes[$0].size })
+            var claims: [StabilityCandidate] = []
+            for layer in truth.indices {
+                for i in truth[layer].indices {
+                    claims.append(StabilityCandidate(neuron: NeuronID(layer: layer, index: i), positive: true))
+                    claims.append(StabilityCandidate(neuron: NeuronID(layer: layer, index: i), positive: false))
+                }
+            }
+            var rounds = 0
+            while rounds < 200 {
+                rounds += 1
+                let open = claims.filter { $0.positive ? book.wantPositive[$0.neuron.layer][$0.neuron.index]
+                                                       : book.wantNegative[$0.neuron.layer][$0.neuron.index] }
+                let milp = StabilityMILP(network: network, box: box, bounds: bounds, assignment: PhaseAssignment(network: network),
+                                         candidates: open, margin: 1e-6)
+                if milp.solve(deadline: farDeadline(30), onSolution: { book.record($0) > 0 }) != .harvested { break }
+            }
+            for layer in truth.indices {
+                for i in truth[layer].indices {
+                    let (low, high) = truth[layer][i]
+                    if high > 1e-4 {
+                        XCTAssertNotNil(book.positive[layer][i], "trial \(trial) n\(layer).\(i) max \(high)")
+                        refuted += 1
+                    }
+                    if low < -1e-4 {
+                        XCTAssertNotNil(book.negative[layer][i], "trial \(trial) n\(layer).\(i) min \(low)")
+                        refuted += 1
+                    }
+                    if high < 0 { XCTAssertNil(book.positive[layer][i]) }
+                    if low > 0 { XCTAssertNil(book.negative[layer][i]) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(refuted, 20)
     }
 
     /// Thousands of random points and vertices: no neuron called stable is seen in the other
@@ -305,7 +389,7 @@ final class StableNeuronDetectorTests: XCTestCase {
             let n = network.inputSize
             let box = Box(lower: [Double](repeating: 0, count: n), upper: [Double](repeating: 1, count: n))
             let start = ContinuousClock.now
-            let report = StableNeuronDetector(network: network).classify(box: box, mode: .exact, deadline: farDeadline(300))
+            let report = StableNeuronDetector(network: network).classify(box: box, mode: .exact, deadline: farDeadline(600))
             let elapsed = ContinuousClock.now - start
             let steps = report.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))s" }.joined(separator: ", ")
             let counts = report.classes.indices.map { "\(report.count(.active, layer: $0))/\(report.count(.inactive, layer: $0))/\(report.count(.unstable, layer: $0))/\(report.count(.unknown, layer: $0))" }

@@ -41,7 +41,7 @@ final class Theory {
     /// empty, or some constraint's sound lower bound exceeds its right-hand side.
     func evaluate(box: Box, assignment: PhaseAssignment?) -> Evaluation {
         let bounds = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
-        if bounds.isInfeasible || problem.trivallyRefuted {
+        if bounds.isInfeasible || problem.triviallyRefuted {
             return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
         }
         // Interval margins first (free); back-substitute constraints from the most promising one

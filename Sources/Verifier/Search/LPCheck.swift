@@ -36,6 +36,9 @@ extension Theory {
             return holder.relaxation
         }
         guard let lp = try? LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment) else {
+            // The reasons it throws (non-finite bounds, mismatched shapes) hold for every node of
+            // this problem: stop asking, and let bounds and branching do the work.
+            lpUnavailable = true
             return nil
         }
         for c in problem.outputConstraints { lp.addOutputConstraint(coefficients: c.coefficients, rhs: c.rhs) }

@@ -34,6 +34,9 @@ struct SearchOptions: Sendable {
     /// Verify an LP certificate's small conflict set by re-checking the sub-assignment before
     /// learning it (the LP's relaxation may depend on bounds derived from the whole assignment).
     var verifyCertificates = true
+    /// Fresh theory checks a conflict may spend shrinking its decision set (each costs a bound
+    /// computation and possibly an LP); smaller clauses prune more and let analysis backjump.
+    var minimizeChecks = 3
     /// Luby restart unit, in conflicts.
     var restartBase = 64
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).

@@ -30,7 +30,7 @@ struct Problem: Sendable {
     var inputConstraints: [InputConstraint]
     /// Whether the conjunction is refuted before any search (an input constraint that no point of
     /// the box satisfies).
-    var trivallyRefuted = false
+    var triviallyRefuted = false
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
         let c = specification.cases[caseIndex]
@@ -61,7 +61,7 @@ struct Problem: Sendable {
                     coefficients: cy, rhs: hasInputPart ? constraint.bound - inputMinimum : constraint.bound,
                     isStrict: constraint.isStrict && !hasInputPart))
             } else {
-                if inputMinimum > constraint.bound { trivallyRefuted = true }
+                if inputMinimum > constraint.bound { triviallyRefuted = true }
                 inputConstraints.append(InputConstraint(coefficients: cx, rhs: constraint.bound))
             }
         }

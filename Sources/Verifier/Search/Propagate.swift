@@ -53,24 +53,45 @@ extension SolverState {
         return check(evaluation)
     }
 
-    /// The conflict for a theory refutation: the literals an infeasibility certificate names when
-    /// they are few and a re-check confirms they suffice, else every decision on the trail (the
-    /// bounds depend on all of them).
+    /// The conflict for a theory refutation. The bounds at a node depend on every decision, so the
+    /// safe conflict is the whole decision path; it is then shrunk by re-checking: the literals an
+    /// infeasibility certificate names, and decision sets with chunks of the oldest decisions
+    /// left out, are each checked afresh (bounds, then LP) with nothing else assigned but the
+    /// facts. Whatever a fresh check refutes is a sound conflict, and a smaller one lets analysis
+    /// backjump past the decisions that did not matter.
     func theoryConflict(certificate: [NeuronID]?) -> Conflict {
-        let decisions = trail.decisions(upTo: trail.decisionLevel)
-        guard let certificate, options.verifyCertificates else { return .literals(decisions) }
+        var conflict = trail.decisions(upTo: trail.decisionLevel)
+        guard options.verifyCertificates || options.minimizeChecks > 0 else { return .literals(conflict) }
         let clock = Stopwatch()
         defer { stats.analyzeSeconds += clock.seconds }
-        var subset: [Literal] = []
-        for n in certificate {
-            let v = variables.variable(n)
-            guard let p = trail.value[v] else { return .literals(decisions) }
-            if trail.reason[v] != .fact { subset.append(Literal(variable: v, phase: p)) }
+        var budget = options.minimizeChecks
+        if let certificate, options.verifyCertificates {
+            var subset: [Literal] = []
+            var usable = true
+            for n in certificate {
+                let v = variables.variable(n)
+                guard let p = trail.value[v] else { usable = false; break }
+                if trail.reason[v] != .fact { subset.append(Literal(variable: v, phase: p)) }
+            }
+            if usable, subset.count < conflict.count, refutesSubset(subset) { conflict = subset }
         }
-        // Only worth a second solve when it would cut the clause down.
-        guard subset.count < decisions.count else { return .literals(decisions) }
-        if refutesSubset(subset) { return .literals(subset) }
-        return .literals(decisions)
+        // Drop chunks of the oldest literals (never the newest: the node's parent was open).
+        conflict.sort { trail.level[$0.variable] < trail.level[$1.variable] }
+        var chunk = max(1, (conflict.count - 1) / 2)
+        var start = 0
+        while budget > 0, conflict.count >= 2 {
+            if start >= conflict.count - 1 {
+                if chunk == 1 { break }
+                chunk = max(1, chunk / 2)
+                start = 0
+                continue
+            }
+            let end = min(start + chunk, conflict.count - 1)
+            let candidate = Array(conflict[..<start] + conflict[end...])
+            budget -= 1
+            if refutesSubset(candidate) { conflict = candidate } else { start = end }
+        }
+        return .literals(conflict)
     }
 
     /// Whether the theory refutes the facts together with `literals` alone (a fresh, sound check;
