@@ -48,7 +48,9 @@ public enum Verifier {
     /// Verifies `specification` on `network` within `options.timeout`.
     public static func verify(network: Network, specification: Specification,
                               options: VerificationOptions) -> VerificationResult {
-        verify(network: network, specification: specification, options: options, search: SearchOptions())
+        var search = SearchOptions()
+        search.seed = options.seed
+        return verify(network: network, specification: specification, options: options, search: search)
     }
 
     /// As the public entry, with the search's tunables (tests use this to switch parts off).
@@ -89,28 +91,39 @@ public enum Verifier {
             }
         }
 
-        // 3. The complete search of each open problem, in order, each with the time left.
+        // 3. The complete search of each open problem. A hard conjunction must not starve an easy
+        // sat one behind it, so the first pass gives each problem a fair share of the time left;
+        // problems that ran out get the rest, in turn, in a second pass.
         var undecided = false
-        for problem in open {
-            if ContinuousClock.now >= deadline { return result(.timeout) }
-            let (outcome, s): (SearchOutcome, SearchStatistics)
-            if network.inputSize <= search.inputSplitMaxDimension {
-                (outcome, s) = InputSplitting.run(network: network, specification: specification, problem: problem,
-                                                  options: search, threads: options.threads, deadline: deadline,
+        var pending = open
+        for pass in 0..<2 where !pending.isEmpty {
+            var timedOut: [Problem] = []
+            for (k, problem) in pending.enumerated() {
+                let now = ContinuousClock.now
+                if now >= deadline { return result(.timeout) }
+                let share = pass == 0 ? (deadline - now) / (pending.count - k) : deadline - now
+                let problemDeadline = min(deadline, now + share)
+                let (outcome, s): (SearchOutcome, SearchStatistics)
+                if network.inputSize <= search.inputSplitMaxDimension {
+                    (outcome, s) = InputSplitting.run(network: network, specification: specification, problem: problem,
+                                                      options: search, threads: options.threads, deadline: problemDeadline,
+                                                      propagator: propagator)
+                } else {
+                    (outcome, s) = ReLUSearch.run(network: network, specification: specification, problem: problem,
+                                                  options: search, threads: options.threads, deadline: problemDeadline,
                                                   propagator: propagator)
-            } else {
-                (outcome, s) = ReLUSearch.run(network: network, specification: specification, problem: problem,
-                                              options: search, threads: options.threads, deadline: deadline,
-                                              propagator: propagator)
+                }
+                stats.merge(s)
+                switch outcome {
+                case .counterexample(let ce): return result(.sat, ce)
+                case .timeout: timedOut.append(problem)
+                case .unknown: undecided = true
+                case .refuted: break
+                }
             }
-            stats.merge(s)
-            switch outcome {
-            case .counterexample(let ce): return result(.sat, ce)
-            case .timeout: return result(.timeout)
-            case .unknown: undecided = true
-            case .refuted: break
-            }
+            pending = timedOut
         }
+        if !pending.isEmpty { return result(.timeout) }
         return result(undecided ? .unknown : .unsat)
     }
 }

@@ -17,10 +17,11 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try Diagnostics.reportingErrors {
+            // Load both before printing anything, so a bad property leaves stdout empty.
             let net = try Network.load(contentsOf: network)
+            let spec = try property.map { try VNNLibParser.parse(contentsOf: $0) }
             print(NetworkSummary(net, path: network).text)
-            if let property {
-                let spec = try VNNLibParser.parse(contentsOf: property)
+            if let spec, let property {
                 if spec.inputCount != net.inputSize || spec.outputCount != net.outputSize {
                     Diagnostics.note("warning: \(property) declares \(spec.inputCount) inputs and \(spec.outputCount) outputs; \(network) has \(net.inputSize) and \(net.outputSize)")
                 }

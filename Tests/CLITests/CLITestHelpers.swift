@@ -23,6 +23,9 @@ private extension Array where Element == String {
     func dropLastIfEmpty() -> [String] { last == "" ? Array(dropLast()) : self }
 }
 
+/// Set once, before the first write to a child's stdin.
+private let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
+
 /// Collects one pipe's bytes on a background queue (so a full stderr pipe cannot block stdout).
 private final class PipeReader: @unchecked Sendable {
     private(set) var data = Data()
@@ -43,7 +46,7 @@ private final class PipeReader: @unchecked Sendable {
 }
 
 extension CLI {
-    /// Runs `nnverify` like ``CLI/run(_:input:)`` but also reports whether it died from a signal,
+    /// Runs `nnverify` and reports whether it died from a signal,
     /// and kills it after `limit` seconds so a hang fails the test instead of stalling the suite.
     static func invoke(_ arguments: [String], input: String = "", limit: Double = 300) throws -> Invocation {
         let process = Process()
@@ -57,8 +60,11 @@ extension CLI {
         try process.run()
         let stdoutReader = PipeReader(out.fileHandleForReading)
         let stderrReader = PipeReader(err.fileHandleForReading)
-        inp.fileHandleForWriting.write(Data(input.utf8))
-        try inp.fileHandleForWriting.close()
+        // The tool may exit (an error) before it reads stdin: with SIGPIPE ignored, writing to
+        // the closed pipe fails with EPIPE here instead of killing the test runner.
+        _ = ignoreSIGPIPE
+        try? inp.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+        try? inp.fileHandleForWriting.close()
         var timedOut = false
         while process.isRunning {
             if Date().timeIntervalSince(start) > limit {

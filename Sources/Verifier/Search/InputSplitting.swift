@@ -72,6 +72,7 @@ enum InputSplitting {
         let propagator: BoundPropagator
         let theory: Theory
         let checker: CounterexampleChecker
+        let falsifier: Falsifier
         var stats = SearchStatistics()
         /// Forward/backward passes for the smear heuristic.
         let gradient: NetworkGradient
@@ -89,6 +90,7 @@ enum InputSplitting {
             self.propagator = propagator
             theory = Theory(network: network, problem: problem, propagator: propagator)
             checker = CounterexampleChecker(network: network, specification: specification)
+            falsifier = Falsifier(network: network, specification: specification, options: FalsificationOptions(seed: options.seed))
             gradient = NetworkGradient(network: network)
             var seed = [Double](repeating: 0, count: network.outputSize)
             for c in problem.outputConstraints {
@@ -111,6 +113,17 @@ enum InputSplitting {
             if evaluation.refuted { return .done(.refuted) }
 
             if let ce = tryCentre(of: box) { return .done(.counterexample(ce)) }
+            if task.depth <= options.attackDepth {
+                // Falsification throughout: a short gradient attack from the centre of each of the
+                // first boxes spreads attacks over the region (sat ACAS Xu properties hide in
+                // corners that the up-front attack can miss).
+                let clock = Stopwatch()
+                let centre = zip(box.lower, box.upper).map { ($0 + $1) / 2 }
+                let found = falsifier.tryPoint(centre, caseIndex: problem.caseIndex,
+                                               deadline: min(deadline, ContinuousClock.now + .milliseconds(100)))
+                stats.falsifySeconds += clock.seconds
+                if let found { return .done(.counterexample(found)) }
+            }
 
             let unstable = evaluation.bounds.unstableCount
             if unstable <= options.inputSplitReLUSearchMaxUnstable || isTooSmall(box) {

@@ -8,6 +8,10 @@ struct SearchOptions: Sendable {
     /// Upper bound on the up-front falsifier's time, seconds: sat instances are found in the first
     /// second or two; the rest of the time is better spent searching.
     var falsifyMaxSeconds = 2.0
+    /// Input boxes down to this depth also get a short gradient attack from their centre.
+    var attackDepth = 5
+    /// Seed of the attacks (from ``VerificationOptions/seed``).
+    var seed: UInt64 = 0
 
     // MARK: Input splitting
     /// Input splitting is used when the network has at most this many inputs (ACAS Xu has 5):

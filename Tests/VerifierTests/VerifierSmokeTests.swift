@@ -1,6 +1,0 @@
-import XCTest
-@testable import Verifier
-
-final class VerifierSmokeTests: XCTestCase {
-    func testModuleLoads() throws {}
-}
