@@ -77,7 +77,10 @@ struct SuiteCommand: ParsableCommand {
         print("")
         print("summary: \(summary.total) instances, solved \(summary.solved) (sat \(summary.sat), unsat \(summary.unsat)), unknown \(summary.unknown), timeout \(summary.timeout), error \(summary.error), total time \(String(format: "%.1f", summary.seconds)) s")
         if groundTruth != nil {
-            print("ground truth: \(summary.agreeing) agree, \(summary.wrong.count) wrong")
+            print("ground truth: \(summary.agreeing) agree, \(summary.wrong.count) wrong" + (summary.unlisted > 0 ? ", \(summary.unlisted) not listed" : ""))
+            if summary.unlisted > 0 {
+                Diagnostics.note("warning: \(summary.unlisted) instance(s) have no published verdict in \(groundTruth ?? "")")
+            }
             for o in summary.wrong {
                 print("WRONG VERDICT: \(o.instance.onnx) \(o.instance.vnnlib): answered \(o.verdict), published \(o.published ?? "")")
             }

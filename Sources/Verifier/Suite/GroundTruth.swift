@@ -14,7 +14,8 @@ public struct GroundTruth: Sendable {
         } catch {
             throw SuiteError.unreadable(path: path, reason: error.localizedDescription)
         }
-        var lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        // `isNewline` also splits CRLF, which Swift reads as one Character: VNN-COMP files use both.
+        var lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         guard !lines.isEmpty else { throw SuiteError.malformed(path: path, line: 1, reason: "empty file") }
         let header = lines.removeFirst()
         guard let onnx = header.firstIndex(of: "onnx"), let vnnlib = header.firstIndex(of: "vnnlib"),

@@ -16,7 +16,7 @@ public struct SuiteInstance: Sendable, Equatable {
         self.timeout = timeout
     }
 
-    /// Reads an instances file: `onnx,vnnlib,timeout` per line, no header (a header line whose
+    /// Reads an instances file (LF or CRLF line ends): `onnx,vnnlib,timeout` per line, no header (a header line whose
     /// timeout field is not a number is skipped), blank lines and `#` comments ignored.
     public static func load(contentsOf path: String) throws -> [SuiteInstance] {
         let text: String
@@ -26,7 +26,7 @@ public struct SuiteInstance: Sendable, Equatable {
             throw SuiteError.unreadable(path: path, reason: error.localizedDescription)
         }
         var instances: [SuiteInstance] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

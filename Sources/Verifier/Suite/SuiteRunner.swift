@@ -123,6 +123,8 @@ public struct SuiteSummary: Sendable {
     public var agreeing = 0
     /// Answers contradicting a published verdict.
     public var wrong: [SuiteOutcome] = []
+    /// Instances the ground truth does not list (nothing to compare them with).
+    public var unlisted = 0
     /// Sum of wall times.
     public var seconds = 0.0
 
@@ -141,6 +143,7 @@ public struct SuiteSummary: Sendable {
             case "timeout": timeout += 1
             default: error += 1
             }
+            if o.published == nil { unlisted += 1 }
             if o.isWrong { wrong.append(o) } else if o.published == o.verdict, o.verdict == "sat" || o.verdict == "unsat" { agreeing += 1 }
         }
     }
