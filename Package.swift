@@ -23,12 +23,17 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libglpk-dev"])]
         ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: nil,
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(
             name: "Network",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "VNNLib"),
-        .target(name: "LPAbstraction", dependencies: ["CGLPK", "Network"]),
+        .target(name: "LPAbstraction", dependencies: ["CGLPK", "CBLAS", "Network"]),
         .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction", "Compression"]),
         .target(name: "Compression", dependencies: ["Network", "LPAbstraction"]),
         .executableTarget(

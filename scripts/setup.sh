@@ -6,6 +6,7 @@ set -euo pipefail
 
 need_apt=()
 [ -f /usr/include/glpk.h ] || need_apt+=(libglpk-dev)
+[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need_apt+=(libopenblas-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
     SUDO=""

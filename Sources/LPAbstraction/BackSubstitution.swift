@@ -172,25 +172,30 @@ struct BackSubstitutionContext {
                 var (out, old) = target(p)
                 var absolute = [Double](repeating: 0, count: R)
                 L.withUnsafeBufferPointer { l in
-                    d.weights.values.withUnsafeBufferPointer { w in
-                        out.withUnsafeMutableBufferPointer { o in
+                    d.bias.withUnsafeBufferPointer { bias in
+                        opMag.withUnsafeBufferPointer { opMag in
                             for r in 0..<R {
                                 var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
-                                let orow = o.baseAddress! + r * nIn
+                                let lrow = l.baseAddress! + r * outSize
                                 for k in 0..<outSize {
-                                    let lam = l[r * outSize + k]
+                                    let lam = lrow[k]
                                     if lam == 0 { continue }
                                     a += Swift.abs(lam) * opMag[k]
-                                    let t = lam * d.bias[k]
+                                    let t = lam * bias[k]
                                     c += t
                                     cAbs += Swift.abs(t)
-                                    let wrow = w.baseAddress! + k * nIn
-                                    for e in 0..<nIn { orow[e] += lam * wrow[e] }
                                 }
                                 absolute[r] = a
                                 constant[r] += c
                                 slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
                             }
+                        }
+                    }
+                    // Λ_p ← Λ_p + Λ·W by OpenBLAS (any summation order; covered by the slack).
+                    d.weights.values.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { o in
+                            DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
+                                                   m: R, k: outSize, n: nIn, accumulate: old != nil)
                         }
                     }
                 }
@@ -199,7 +204,6 @@ struct BackSubstitutionContext {
             case .convolution(let conv):
                 let p = node.inputs[0]
                 let geometry = ConvolutionGeometry(conv)
-                let nIn = geometry.inputSize
                 let opMag = operatorMagnitude(j)
                 var (out, old) = target(p)
                 var absolute = [Double](repeating: 0, count: R)
@@ -221,8 +225,10 @@ struct BackSubstitutionContext {
                                 absolute[r] = a
                                 constant[r] += c
                                 slack[r] += SoundArithmetic.dotError(absoluteSum: cAbs, terms: outSize + 1)
-                                geometry.accumulateTransposed(lrow, weights: w, into: o.baseAddress! + r * nIn)
                             }
+                            // Λ_p ← Λ_p + Λ·Conv, dense rows by OpenBLAS (covered by the slack).
+                            geometry.accumulateTransposed(rows: l.baseAddress!, rowCount: R, weights: w,
+                                                          into: o.baseAddress!)
                         }
                     }
                 }

@@ -6,10 +6,16 @@
 /// a-priori bound on the rounding error, so that each bound is sound for the *real-valued*
 /// network (weights and box taken as the exact `Double` values stored in the IR).
 ///
-/// * A naive dot product `s = Σ_{i<n} a_i b_i` computed in floating point satisfies
+/// * A dot product `s = Σ_{i<n} a_i b_i` computed in floating point satisfies
 ///   `|fl(s) − s| ≤ γ_n Σ|a_i b_i|` with `γ_n = n·u / (1 − n·u)`, `u = 2⁻⁵³` (Higham, *Accuracy and
 ///   Stability of Numerical Algorithms*, §3.1), plus at most `n·η` when products underflow
-///   (`η = 2⁻¹⁰⁷⁴`, the smallest subnormal).
+///   (`η = 2⁻¹⁰⁷⁴`, the smallest subnormal). This holds for *every* order of summation, with or
+///   without fused multiply-adds: any summation tree over `n` terms has depth at most `n − 1`, so
+///   each product meets at most `n` roundings (Higham §3.1 and §3.5). That is what lets a BLAS
+///   compute the products: OpenBLAS's `dgemm` blocks, reorders and vectorises the sums of `C + A·B`
+///   freely, and each entry is still within `γ_{n+1}·(|C| + |A|·|B|)` of the real value (the old
+///   entry counts as one more term). Only a conventional `O(n³)` product is covered; a fast
+///   (Strassen-like) algorithm would not be, and OpenBLAS does not use one.
 /// * The error terms themselves are sums of non-negative products computed in floating point, so
 ///   they may come out slightly too small; we use `2·γ_{n+2}` instead of `γ_n`, which covers that
 ///   (their own relative error is below `γ_m ≪ 1`) and one extra addition of a bias.
@@ -23,6 +29,14 @@
 ///   known for that node). Adding this to the row's slack keeps the inequality
 ///   `objective ≥ Λ'·v + c − slack` true in real arithmetic after every step; the final
 ///   concretisation at the input subtracts the slack and its own error bound.
+/// * The coefficient products `Λ·W` of dense layers, and of convolutions for rows that are not
+///   sparse, run in OpenBLAS (``DenseProducts``), in an order we do not control; by the first point
+///   their entrywise error is still `|E| ≤ γ_{n+1}(|Λ_old| + |Λ|·|W|)`, so the slack is unchanged.
+///   It needs only `|E|·M ≤ γ_{n+1}(|Λ_old|·M + |Λ|·(|W|·M))`, and the right-hand side is computed
+///   as matrix–vector products in our own loops (with `|W|·M` cached per node): tighter and far
+///   cheaper than a second `dgemm` forming `|Λ|·|W|` elementwise. Those loops round too (and may
+///   underflow), by a relative `γ_m ≪ 1`, which the factor `2·γ_{n+2}` in place of `γ_{n+1}`
+///   absorbs together with the `(n+2)·η·Σ M` underflow term.
 /// * ReLU relaxations use rounded-up upper slopes and intercepts, so the relaxation that is
 ///   actually used is valid exactly (a steeper line through a higher point still lies above the
 ///   ReLU on `[l, u]`).

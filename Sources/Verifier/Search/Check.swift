@@ -84,11 +84,15 @@ extension SolverState {
     /// With `atLeaf` (no unstable neuron left) the LP runs even when ``SearchOptions/lpAtNodes``
     /// is off: it is then exact, and the only way to decide the leaf.
     func check(_ evaluation: Theory.Evaluation, atLeaf: Bool = false) -> PropagationOutcome {
-        guard options.lpAtNodes || atLeaf, !theory.lpUnavailable else { return .open }
+        guard (options.lpAtNodes && !lpTooSlow) || atLeaf, !theory.lpUnavailable else { return .open }
         let clock = Stopwatch()
         let result = theory.lpCheck(box: problem.box, evaluation: evaluation, assignment: trail.assignment,
                                     deadline: deadline, lpCalls: &stats.lpCalls)
-        stats.checkSeconds += clock.seconds
+        let seconds = clock.seconds
+        stats.checkSeconds += seconds
+        // On deep networks one LP can cost hundreds of bound computations (seconds on mnistfc
+        // 256x4); branching on bounds then explores far more of the tree, so keep the LP for leaves.
+        if seconds > options.slowLPSeconds, seconds > options.slowLPRatio * lastBoundSeconds { lpTooSlow = true }
         switch result {
         case .refuted(let certificate):
             return .conflict(theoryConflict(certificate: certificate))

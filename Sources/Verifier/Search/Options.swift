@@ -35,6 +35,10 @@ struct SearchOptions: Sendable {
     // MARK: ReLU search
     /// Run the LP at a search node when the bounds alone are inconclusive.
     var lpAtNodes = true
+    /// An LP slower than this many seconds and than `slowLPRatio` bound computations switches the
+    /// worker to LPs at leaves only (mnistfc 256x2: ~0.2 s per LP, worth it; 256x4: ~5 s, not).
+    var slowLPSeconds = 1.0
+    var slowLPRatio = 50.0
     /// Verify an LP certificate's small conflict set by re-checking the sub-assignment before
     /// learning it (the LP's relaxation may depend on bounds derived from the whole assignment).
     var verifyCertificates = true

@@ -22,7 +22,9 @@ extension SolverState {
                 return .conflict(.clause(c))
             }
             stats.nodes += 1
+            let boundClock = Stopwatch()
             evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment)
+            lastBoundSeconds = boundClock.seconds
             if evaluation.refuted {
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))

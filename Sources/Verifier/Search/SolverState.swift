@@ -67,6 +67,10 @@ final class SolverState {
     var lubyIndex = 1
     /// Some leaf could not be decided: the result can at best be `unknown`.
     var incomplete = false
+    /// Seconds the last bound computation took (to judge whether LPs are worth it).
+    var lastBoundSeconds = 0.0
+    /// LPs proved too slow to run at every node: only leaves get one.
+    var lpTooSlow = false
     /// Scratch marks for conflict analysis.
     var seen: [Bool]
 

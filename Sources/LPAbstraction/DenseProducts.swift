@@ -1,0 +1,115 @@
+import CBLAS
+
+/// Dense matrix products for back-substitution, computed by OpenBLAS.
+///
+/// Soundness does not depend on how OpenBLAS evaluates a product: each entry of `C + A·B` is a sum
+/// of `n + 1` terms (`n` products and the old entry) however the library blocks, reorders or fuses
+/// (FMA) the work, and any such evaluation is within `γ_{n+1}·(|C| + |A|·|B|)` of the real value
+/// (see ``SoundArithmetic``). That bound assumes a conventional `O(n³)` product, which OpenBLAS
+/// is; a fast (Strassen-like) algorithm would break it.
+enum DenseProducts {
+    /// OpenBLAS runs single-threaded: the verifier already keeps every core busy with its own
+    /// Dispatch workers (one bound computation each), and an OpenBLAS thread pool per call on top
+    /// of that would oversubscribe the cores (and spin-wait) instead of speeding anything up.
+    /// `openblas_set_num_threads` is process-wide; a `static let` runs it exactly once, thread-safely,
+    /// before the first product.
+    private static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+    }()
+
+    /// `c ← a·b` (or `c ← c + a·b` when `accumulate`), all row-major: `a` is `m × k`, `b` is
+    /// `k × n`, `c` is `m × n`.
+    static func multiply(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                         into c: UnsafeMutablePointer<Double>,
+                         m: Int, k: Int, n: Int, accumulate: Bool) {
+        guard m > 0, n > 0 else { return }
+        _ = singleThreaded
+        if k == 0 {
+            if !accumulate { c.update(repeating: 0, count: m * n) }
+            return
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(k), b, blasint(n),
+                    accumulate ? 1 : 0, c, blasint(n))
+    }
+}
+
+extension DenseProducts {
+    /// `c ← aᵀ·b`, row-major: `a` is `k × m` (so `aᵀ` is `m × k`), `b` is `k × n` with row
+    /// stride `ldb`, `c` is `m × n`.
+    static func multiplyTransposed(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, ldb: Int,
+                                   into c: UnsafeMutablePointer<Double>, m: Int, k: Int, n: Int) {
+        guard m > 0, n > 0 else { return }
+        _ = singleThreaded
+        if k == 0 {
+            c.update(repeating: 0, count: m * n)
+            return
+        }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(m), b, blasint(ldb),
+                    0, c, blasint(n))
+    }
+}
+
+extension ConvolutionGeometry {
+    /// Adds the transposed convolution of each of `rowCount` coefficient rows (`lambda`, row-major,
+    /// `rowCount × outputSize`) into the matching row of `target` (`rowCount × inputSize`).
+    ///
+    /// A dense row goes through OpenBLAS as im2col in reverse: per group, the column matrix
+    /// `Wᵀ·Λ` (`(cpg·kH·kW) × (outH·outW)`) by `dgemm`, then each column entry added into the input
+    /// position it came from. A sparse row (e.g. a unit row at the start of back-substitution)
+    /// keeps the direct loop, which skips zero coefficients. Either way each target entry is the old
+    /// entry plus at most ``transposedTerms`` products, summed in some order, so the rounding error
+    /// bound of ``SoundArithmetic`` (which holds for every summation order) covers both.
+    func accumulateTransposed(rows lambda: UnsafePointer<Double>, rowCount: Int,
+                              weights w: UnsafeBufferPointer<Double>, into target: UnsafeMutablePointer<Double>) {
+        let positions = outH * outW
+        let kernelSize = cpg * kH * kW
+        let sh = conv.strides.height, sw = conv.strides.width
+        let dh = conv.dilations.height, dw = conv.dilations.width
+        let pt = conv.pads.top, pl = conv.pads.left
+        // Below this many non-zeros the direct loop does less work than the dense product.
+        let denseThreshold = Swift.max(1, outputSize / 16)
+        var columns = [Double](repeating: 0, count: kernelSize * positions)
+        columns.withUnsafeMutableBufferPointer { buffer in
+            let cols = buffer.baseAddress!
+            for r in 0..<rowCount {
+                let lrow = lambda + r * outputSize
+                let trow = target + r * inputSize
+                var nonzero = 0
+                for i in 0..<outputSize where lrow[i] != 0 { nonzero += 1 }
+                if nonzero == 0 { continue }
+                if nonzero < denseThreshold {
+                    accumulateTransposed(lrow, weights: w, into: trow)
+                    continue
+                }
+                for g in 0..<conv.groups {
+                    DenseProducts.multiplyTransposed(w.baseAddress! + g * outPerGroup * kernelSize,
+                                                     lrow + g * outPerGroup * positions, ldb: positions,
+                                                     into: cols, m: kernelSize, k: outPerGroup, n: positions)
+                    for ci in 0..<cpg {
+                        let channel = g * cpg + ci
+                        for kh in 0..<kH {
+                            for kw in 0..<kW {
+                                let crow = cols + ((ci * kH + kh) * kW + kw) * positions
+                                for oh in 0..<outH {
+                                    let ih = oh * sh - pt + kh * dh
+                                    if ih < 0 || ih >= inH { continue }
+                                    let tBase = trow + (channel * inH + ih) * inW
+                                    let cBase = crow + oh * outW
+                                    for ow in 0..<outW {
+                                        let iw = ow * sw - pl + kw * dw
+                                        if iw < 0 || iw >= inW { continue }
+                                        tBase[iw] += cBase[ow]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
