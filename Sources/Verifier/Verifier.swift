@@ -66,12 +66,14 @@ public enum Verifier {
             return result(.unknown)
         }
 
-        // 1. Falsification: cheap attacks find most counterexamples of sat instances.
+        // 1. Falsification: cheap attacks find most counterexamples of sat instances. One pass of
+        // the attack budget only (capped by the time share): a safe property should not pay for
+        // a long attack before the search starts proving it.
         let falsifyBudget = min(search.falsifyMaxSeconds, options.timeout.inSeconds * search.falsifyShare)
         if falsifyBudget > 0 {
             let falsifyClock = Stopwatch()
             let falsifier = Falsifier(network: network, specification: specification,
-                                      options: FalsificationOptions(seed: options.seed))
+                                      options: FalsificationOptions(seed: options.seed, repeatsUntilDeadline: false))
             let falsifyDeadline = min(deadline, ContinuousClock.now + .milliseconds(Int64(falsifyBudget * 1000)))
             let found = falsifier.run(deadline: falsifyDeadline)
             stats.falsifySeconds += falsifyClock.seconds
@@ -124,6 +126,17 @@ public enum Verifier {
             pending = timedOut
         }
         if !pending.isEmpty { return result(.timeout) }
+        if undecided, ContinuousClock.now < deadline {
+            // The search gave up on some problem; the time left goes to a longer attack, which
+            // can still turn `unknown` into a checked `sat`.
+            let falsifyClock = Stopwatch()
+            let falsifier = Falsifier(network: network, specification: specification,
+                                      options: FalsificationOptions(seed: options.seed &+ 1))
+            let found = falsifier.run(deadline: deadline)
+            stats.falsifySeconds += falsifyClock.seconds
+            if let found { return result(.sat, found) }
+            return result(.timeout)
+        }
         return result(undecided ? .unknown : .unsat)
     }
 }
