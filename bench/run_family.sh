@@ -13,7 +13,7 @@ if [ "$family" = bundled ]; then dir=benchmarks/vnnlib; else dir=../shared/bench
 mkdir -p out/bench
 list=out/bench/$family.instances.csv
 awk -v n="$every" 'NF && (NR - 1) % n == 0' "$dir/instances.csv" > "$list"
-.build/release/nnverify suite "$list" --root "$dir" --out "out/bench/$family.csv" \
+${NNVERIFY_BIN:-.build/release/nnverify} suite "$list" --root "$dir" --out "out/bench/$family.csv" \
     --ground-truth "$dir/results.csv" "$@" > "out/bench/$family.log"
 tail -3 "out/bench/$family.log"
 python3 ../shared/tools/groundtruth.py "out/bench/$family.csv" "$dir" --quiet 2>/dev/null || true

@@ -191,11 +191,27 @@ struct BackSubstitutionContext {
                             }
                         }
                     }
-                    // Λ_p ← Λ_p + Λ·W by OpenBLAS (any summation order; covered by the slack).
+                    // Λ_p ← Λ_p + Λ·W: by OpenBLAS when Λ is dense enough, else row by row over the
+                    // non-zero coefficients (e.g. the unit rows a back-substitution starts from).
+                    // Either summation order is covered by the slack (see ``SoundArithmetic``).
+                    var nonzero = 0
+                    for x in l where x != 0 { nonzero += 1 }
                     d.weights.values.withUnsafeBufferPointer { w in
                         out.withUnsafeMutableBufferPointer { o in
-                            DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
-                                                   m: R, k: outSize, n: nIn, accumulate: old != nil)
+                            if nonzero * 8 >= R * outSize {
+                                DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
+                                                       m: R, k: outSize, n: nIn, accumulate: old != nil)
+                                return
+                            }
+                            for r in 0..<R {
+                                let orow = o.baseAddress! + r * nIn
+                                for k in 0..<outSize {
+                                    let lam = l[r * outSize + k]
+                                    if lam == 0 { continue }
+                                    let wrow = w.baseAddress! + k * nIn
+                                    for e in 0..<nIn { orow[e] += lam * wrow[e] }
+                                }
+                            }
                         }
                     }
                 }
