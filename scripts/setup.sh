@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what NNVerify needs on a fresh Debian machine with the Swift toolchain:
-# GLPK (libglpk-dev) always; with --python, also the Python packages the cross-check tests use.
+# GLPK (libglpk-dev) and OpenBLAS (libopenblas-dev) always; with --python, also the Python packages the cross-check tests use.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need_apt=()
 [ -f /usr/include/glpk.h ] || need_apt+=(libglpk-dev)
-[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need_apt+=(libopenblas-dev)
+# Check for the OpenBLAS library itself: libglpk-dev pulls in the reference BLAS, whose cblas.h
+# alone would not satisfy `link "openblas"`.
+compgen -G '/usr/lib/*/libopenblas.so' >/dev/null || [ -e /usr/lib/libopenblas.so ] || need_apt+=(libopenblas-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
     SUDO=""
