@@ -103,7 +103,7 @@ final class SolverState {
         defer { stats.falsifySeconds += clock.seconds }
         var x = input
         for i in x.indices { x[i] = min(max(x[i], problem.box.lower[i]), problem.box.upper[i]) }
-        let values = FastForward.nodeValues(network, x)
+        let values = network.nodeValues(x)
         for (layer, node) in network.reluNodes.enumerated() {
             let pre = values[network.nodes[node].inputs[0]]
             for i in pre.indices { savedPhase[variables.offsets[layer] + i] = pre[i] > 0 ? .active : .inactive }
@@ -116,47 +116,5 @@ final class SolverState {
             if slack > 1e-6 * max(1, abs(c.rhs)) { return nil }
         }
         return checker.check(x, caseIndex: problem.caseIndex)
-    }
-}
-
-/// A forward pass in `Double` specialised for dense and ReLU nodes (the generic
-/// `Network.nodeValues` is not specialised across modules and costs ~50× more); other nodes fall
-/// back to it. A search aid only: anything accepted is re-checked by ``CounterexampleChecker``.
-enum FastForward {
-    static func nodeValues(_ network: Network, _ input: [Double]) -> [[Double]] {
-        var values: [[Double]] = []
-        values.reserveCapacity(network.nodes.count)
-        for node in network.nodes {
-            switch node.operation {
-            case .input:
-                values.append(input)
-            case .dense(let d):
-                let x = values[node.inputs[0]]
-                var y = d.bias
-                let n = d.weights.columns
-                d.weights.values.withUnsafeBufferPointer { w in
-                    x.withUnsafeBufferPointer { v in
-                        for i in 0..<d.weights.rows {
-                            var s = 0.0
-                            let base = i * n
-                            for j in 0..<n { s += w[base + j] * v[j] }
-                            y[i] += s
-                        }
-                    }
-                }
-                values.append(y)
-            case .relu:
-                values.append(values[node.inputs[0]].map { max($0, 0) })
-            case .add:
-                values.append(zip(values[node.inputs[0]], values[node.inputs[1]]).map(+))
-            case .elementwiseAffine(let scale, let shift):
-                let x = values[node.inputs[0]]
-                values.append(x.indices.map { scale[$0] * x[$0] + shift[$0] })
-            case .convolution:
-                // Rare in the ReLU search's networks; the generic pass is correct, just slower.
-                return network.nodeValues(input)
-            }
-        }
-        return values
     }
 }
