@@ -61,7 +61,7 @@ struct SuiteCommand: ParsableCommand {
             print(SuiteRunner.resultsHeader)
             let outcomes = try runner.run(list, resultsPath: out) { index, instance, outcome in
                 if let outcome {
-                    print("\(instance.onnx),\(instance.vnnlib),\(outcome.timeout),\(outcome.verdict),\(String(format: "%.3f", outcome.seconds))")
+                    print(outcome.csvRow)
                     fflush(nil)
                     if let message = outcome.message { Diagnostics.note("error: \(message)") }
                     if outcome.isWrong {

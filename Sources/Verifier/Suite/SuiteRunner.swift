@@ -17,6 +17,12 @@ public struct SuiteOutcome: Sendable {
     /// The published verdict, when ground truth was given.
     public var published: String?
 
+    /// The outcome as a row of the results file (`onnx,vnnlib,timeout,verdict,time_s`).
+    public var csvRow: String {
+        let limit = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+        return "\(instance.onnx),\(instance.vnnlib),\(limit),\(verdict),\(String(format: "%.3f", seconds))"
+    }
+
     /// Whether the answer contradicts a published `sat`/`unsat` verdict.
     public var isWrong: Bool {
         guard let published, ["sat", "unsat"].contains(published), ["sat", "unsat"].contains(verdict) else { return false }
@@ -69,8 +75,7 @@ public struct SuiteRunner {
             let outcome = runOne(instance)
             outcomes.append(outcome)
             if let sink {
-                let row = "\(instance.onnx),\(instance.vnnlib),\(Self.format(outcome.timeout)),\(outcome.verdict),\(String(format: "%.3f", outcome.seconds))\n"
-                sink.write(Data(row.utf8))
+                sink.write(Data((outcome.csvRow + "\n").utf8))
                 try? sink.synchronize()
             }
             progress(index, instance, outcome)
@@ -108,9 +113,6 @@ public struct SuiteRunner {
         path.hasPrefix("/") ? path : (root as NSString).appendingPathComponent(path)
     }
 
-    private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
 }
 
 /// Totals over a suite run.
