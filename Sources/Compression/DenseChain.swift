@@ -66,11 +66,14 @@ public enum CompressionError: Error, CustomStringConvertible {
     case unsupportedStructure(String)
     /// The stability classification does not fit the network.
     case classificationMismatch(String)
+    /// Two networks that should compute the same function differ in input or output size.
+    case mismatchedNetworks(String)
 
     public var description: String {
         switch self {
         case .unsupportedStructure(let reason): return "cannot compress this network: \(reason)"
         case .classificationMismatch(let reason): return "stability classification does not match the network: \(reason)"
+        case .mismatchedNetworks(let reason): return "the networks cannot be compared: \(reason)"
         }
     }
 }

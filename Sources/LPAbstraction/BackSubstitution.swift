@@ -128,9 +128,20 @@ struct BackSubstitutionContext {
     ///
     /// Invariant after each step, for every row `r` and every input of the region, in real
     /// arithmetic: `Λ_r·v_start ≥ Σ_{frontier nodes j} Λ_{r,j}·v_j + constant_r − slack_r`.
-    mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int) -> [Double] {
+    ///
+    /// With `stopPairsAtDecision` the rows come in pairs (`x_i`, `−x_i`) of neurons whose sign is
+    /// wanted: after each ReLU node the invariant's right-hand side is also concretised at the
+    /// frontier nodes' own bounds (sound by the invariant), and a pair whose row there is already
+    /// `≥ 0` (the neuron is stable) stops with those bounds instead of going on to the input. On
+    /// convolutional networks most neurons that interval arithmetic leaves unstable are decided a
+    /// layer or two back, and the deep steps near the input are the expensive ones.
+    mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int, stopPairsAtDecision: Bool = false) -> [Double] {
         let nodes = network.nodes
-        let R = rowCount
+        var R = rowCount
+        // Original row of each row still being back-substituted, and the best sound bound seen for
+        // each original row at an intermediate frontier.
+        var rowIndex = Array(0..<rowCount)
+        var best = [Double](repeating: -.infinity, count: rowCount)
         var coefficients = [[Double]?](repeating: nil, count: start + 1)
         coefficients[start] = rows
         var constant = [Double](repeating: 0, count: R)
@@ -339,11 +350,16 @@ struct BackSubstitutionContext {
                 // Products with slopes 0 and 1 are exact, other slopes round; one term per entry.
                 addSlack(absolute, old: old, terms: 1, node: p)
                 coefficients[p] = out
+                if stopPairsAtDecision {
+                    stopDecidedPairs(&coefficients, below: j, constant: &constant, slack: &slack,
+                                     rowIndex: &rowIndex, best: &best, rowCount: &R)
+                    if R == 0 { break }
+                }
             }
         }
 
         // Concretise at the input box: min over [l, u] of λ·x = λ·c − |λ|·r in centre-radius form.
-        var result = [Double](repeating: 0, count: R)
+        var result = best
         let box = nodeBounds[0]
         let n = box.lower.count
         let (centre, radius, magnitude) = IntervalArithmetic.centreRadius(box)
@@ -361,8 +377,71 @@ struct BackSubstitutionContext {
                 absolute += a
             }
             let error = (SoundArithmetic.dotError(absoluteSum: absolute, terms: 2 * n + 2) + slack[r] * (1 + 0x1p-40)).nextUp
-            result[r] = SoundArithmetic.lower(value, error: error)
+            result[rowIndex[r]] = Swift.max(best[rowIndex[r]], SoundArithmetic.lower(value, error: error))
         }
         return result
+    }
+
+    /// Sound lower bounds of the rows at the current frontier (every node below `j` that holds
+    /// coefficients), each frontier node concretised at its own bounds in centre-radius form.
+    private func frontierLowerBounds(_ coefficients: [[Double]?], below j: Int, constant: [Double],
+                                     slack: [Double], rowCount R: Int) -> [Double] {
+        var value = constant
+        var absolute = constant.map { Swift.abs($0) }
+        var terms = 2
+        for p in 0..<j {
+            guard let L = coefficients[p] else { continue }
+            let n = nodeBounds[p].lower.count
+            terms += 2 * n
+            let (centre, radius, magnitude) = IntervalArithmetic.centreRadius(nodeBounds[p])
+            L.withUnsafeBufferPointer { l in
+                for r in 0..<R {
+                    var s = 0.0, rad = 0.0, a = 0.0
+                    let row = l.baseAddress! + r * n
+                    for e in 0..<n {
+                        let lam = row[e]
+                        s += lam * centre[e]
+                        rad += Swift.abs(lam) * radius[e]
+                        a += Swift.abs(lam) * magnitude[e]
+                    }
+                    value[r] += s - rad
+                    absolute[r] += a
+                }
+            }
+        }
+        return (0..<R).map { r in
+            let error = (SoundArithmetic.dotError(absoluteSum: absolute[r], terms: terms) + slack[r] * (1 + 0x1p-40)).nextUp
+            let bound = SoundArithmetic.lower(value[r], error: error)
+            return bound.isNaN ? -.infinity : bound
+        }
+    }
+
+    /// Records the frontier bounds of every row in `best`, and drops the pairs of rows (`x_i`,
+    /// `−x_i`, adjacent) of which one is already `≥ 0` there: the neuron's sign is decided.
+    private func stopDecidedPairs(_ coefficients: inout [[Double]?], below j: Int, constant: inout [Double],
+                                  slack: inout [Double], rowIndex: inout [Int], best: inout [Double],
+                                  rowCount R: inout Int) {
+        let bounds = frontierLowerBounds(coefficients, below: j, constant: constant, slack: slack, rowCount: R)
+        var keep: [Int] = []
+        keep.reserveCapacity(R)
+        for r in stride(from: 0, to: R, by: 2) {
+            best[rowIndex[r]] = Swift.max(best[rowIndex[r]], bounds[r])
+            best[rowIndex[r + 1]] = Swift.max(best[rowIndex[r + 1]], bounds[r + 1])
+            if bounds[r] < 0 && bounds[r + 1] < 0 { keep += [r, r + 1] }
+        }
+        guard keep.count < R else { return }
+        for p in 0..<j {
+            guard let L = coefficients[p] else { continue }
+            let n = nodeBounds[p].lower.count
+            var compact = [Double](repeating: 0, count: keep.count * n)
+            for (to, from) in keep.enumerated() {
+                compact[(to * n)..<((to + 1) * n)] = L[(from * n)..<((from + 1) * n)]
+            }
+            coefficients[p] = compact
+        }
+        constant = keep.map { constant[$0] }
+        slack = keep.map { slack[$0] }
+        rowIndex = keep.map { rowIndex[$0] }
+        R = keep.count
     }
 }

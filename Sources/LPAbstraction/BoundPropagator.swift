@@ -1,3 +1,4 @@
+import Foundation
 import Network
 
 /// Sound bounds on a network's ReLU pre-activations and outputs over an input box and a partial
@@ -21,6 +22,8 @@ public struct BoundPropagator: Sendable {
     let consumingReLULayers: [[Int]]
     /// Rows back-substituted together; bounds the memory of the coefficient matrices.
     var chunkSize = 256
+    /// The last symbolic bounds of a region with no phase fixed, shared by every copy.
+    let rootMemo = RootBoundsMemo()
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -48,11 +51,36 @@ public struct BoundPropagator: Sendable {
         bounds(box: box, assignment: assignment, method: method, lowerSlopes: lowerSlopes, known: nil)
     }
 
+    /// As ``bounds(box:assignment:method:)``, seeded with sound bounds found another way (LP or
+    /// MILP tightening, an earlier run with fewer phases fixed): every node's bounds are
+    /// intersected with `seed`'s before later nodes use them, so tightening one layer tightens
+    /// everything after it. `seed` must be sound for `box` and `assignment` (a subset of them is
+    /// fine: bounds for a larger region or fewer fixed phases hold here too) and carry per-node
+    /// bounds (``NetworkBounds/nodes``, as every ``NetworkBounds`` from this type does).
+    public func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod, seed: NetworkBounds) -> NetworkBounds {
+        precondition(seed.nodes.count == network.nodes.count, "seed bounds need one entry per node")
+        return bounds(box: box, assignment: assignment, method: method, lowerSlopes: nil, known: seed.nodes)
+    }
+
     /// The bound computation behind the public entry points. `known`, when given, holds sound
     /// per-node bounds for the same box and assignment (e.g. tightened by LP); every node's bounds
     /// are intersected with them before they are used further.
     func bounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
                 lowerSlopes: [[Double]]?, known: [LayerBounds]?) -> NetworkBounds {
+        // The verifier bounds the same root region once per conjunction of a property (nine for a
+        // CIFAR robustness property) and again at each search's root: seconds each on a residual
+        // CIFAR network, for identical bounds.
+        let memoisable = method == .symbolic && lowerSlopes == nil && known == nil
+            && (assignment?.phases.allSatisfy { $0.allSatisfy { $0 == nil } } ?? true)
+        if memoisable, let cached = rootMemo.bounds(for: box) { return cached }
+        let result = computeBounds(box: box, assignment: assignment, method: method, lowerSlopes: lowerSlopes, known: known)
+        if memoisable { rootMemo.store(result, for: box) }
+        return result
+    }
+
+    /// ``bounds(box:assignment:method:lowerSlopes:known:)`` without the memo.
+    private func computeBounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
+                               lowerSlopes: [[Double]]?, known: [LayerBounds]?) -> NetworkBounds {
         var known = known
         if method == .symbolic {
             // Tighter inputs can make a rounded centre-radius interval an ulp looser, so intersect
@@ -92,9 +120,11 @@ public struct BoundPropagator: Sendable {
             }
             let layers = consumingReLULayers[k]
             if !layers.isEmpty {
-                if method == .symbolic && k != 0 {
+                // An affine node reading the input directly gains nothing from back-substitution:
+                // it would concretise the same linear function at the same box.
+                if method == .symbolic && k != 0 && !readsInputAffinely(node) {
                     let unstable = b.lower.indices.filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
-                    refine(&b, node: k, neurons: unstable, context: &context)
+                    refine(&b, node: k, neurons: unstable, stopAtDecision: true, context: &context)
                 }
                 for layer in layers {
                     if let assignment {
@@ -123,7 +153,8 @@ public struct BoundPropagator: Sendable {
 
         var output = context.nodeBounds[network.output]
         if method == .symbolic && network.output != 0 {
-            refine(&output, node: network.output, neurons: Array(output.lower.indices), context: &context)
+            refine(&output, node: network.output, neurons: Array(output.lower.indices), stopAtDecision: false,
+                   context: &context)
             context.nodeBounds[network.output] = output
         }
         return NetworkBounds(preActivation: preActivation.map { $0! }, output: output,
@@ -185,9 +216,20 @@ public struct BoundPropagator: Sendable {
         return Swift.max(symbolic, interval)
     }
 
+    /// Whether `node` is a dense or convolution node whose input is the network input.
+    private func readsInputAffinely(_ node: Node) -> Bool {
+        switch node.operation {
+        case .dense, .convolution: return node.inputs[0] == 0
+        default: return false
+        }
+    }
+
     /// Tightens `b` (bounds of node `node`) for the given neurons by back-substitution, in chunks
-    /// of rows so the coefficient matrices stay small.
-    private func refine(_ b: inout LayerBounds, node: Int, neurons: [Int], context: inout BackSubstitutionContext) {
+    /// of rows so the coefficient matrices stay small. With `stopAtDecision` (pre-activations) a
+    /// neuron whose sign is decided part-way stops there (see
+    /// ``BackSubstitutionContext/lowerBounds(start:rows:rowCount:stopPairsAtDecision:)``).
+    private func refine(_ b: inout LayerBounds, node: Int, neurons: [Int], stopAtDecision: Bool,
+                        context: inout BackSubstitutionContext) {
         guard !neurons.isEmpty else { return }
         let size = network.nodes[node].size
         let perChunk = Swift.max(1, chunkSize / 2)
@@ -200,7 +242,8 @@ public struct BoundPropagator: Sendable {
                 rows[(2 * q) * size + i] = 1
                 rows[(2 * q + 1) * size + i] = -1
             }
-            let lowers = context.lowerBounds(start: node, rows: rows, rowCount: rowCount)
+            let lowers = context.lowerBounds(start: node, rows: rows, rowCount: rowCount,
+                                             stopPairsAtDecision: stopAtDecision)
             for (q, i) in chunk.enumerated() {
                 b.lower[i] = Swift.max(b.lower[i], lowers[2 * q])
                 b.upper[i] = Swift.min(b.upper[i], -lowers[2 * q + 1])
@@ -222,5 +265,29 @@ public struct BoundPropagator: Sendable {
         }
         return NetworkBounds(preActivation: pre, output: empty(network.outputSize), isInfeasible: true,
                              nodes: nodes, infeasibleLayer: layer)
+    }
+}
+
+/// One remembered result of ``BoundPropagator`` for a region with no phase fixed (see its use in
+/// `bounds`). A reference shared by the propagator's copies, so the verifier's workers share it.
+final class RootBoundsMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var box: Box?
+    private var result: NetworkBounds?
+
+    /// The remembered bounds when `box` is exactly the remembered region.
+    func bounds(for box: Box) -> NetworkBounds? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let remembered = self.box, remembered.lower == box.lower, remembered.upper == box.upper else { return nil }
+        return result
+    }
+
+    /// Remembers `bounds` as the bounds of `box` (replacing the previous region).
+    func store(_ bounds: NetworkBounds, for box: Box) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.box = box
+        result = bounds
     }
 }

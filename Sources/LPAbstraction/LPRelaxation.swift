@@ -51,23 +51,10 @@ public final class LPRelaxation {
     private let network: Network
     private let problem: OpaquePointer
     private let reluNodes: [Int]
-    /// GLPK column (1-based) of value 0 of each node.
-    private var columnStart: [Int] = []
-    /// Column bounds, 1-based (index 0 unused).
-    private var columnLower: [Double] = [0], columnUpper: [Double] = [0]
-    /// The constraint matrix in compressed rows, our own exact copy of what GLPK holds.
-    private var rowStart: [Int] = [0]
-    private var rowColumns: [Int32] = []
-    private var rowValues: [Double] = []
-    /// Row bounds (`-∞` / `+∞` where absent), 1-based.
-    private var rowLower: [Double] = [0], rowUpper: [Double] = [0]
-    /// For each row, the last ReLU layer whose phases its validity depends on (for conflicts):
-    /// `-1` for the exact affine equalities and property rows, the neuron's layer for ReLU rows.
-    private var rowDepth: [Int] = [0]
-    /// For each column, the ReLU layer whose phases its bounds depend on at most.
-    private var columnDepth: [Int] = [0]
+    /// Our exact copy of the model GLPK holds: the rigorous bounds are computed from it.
+    private var model: GLPKNetworkModel
     /// Per ReLU layer and neuron: the two rows (`y − x`, `y − s·x`), and the position in
-    /// `rowValues` of the `x` coefficient of the second.
+    /// `model.rowValues` of the `x` coefficient of the second.
     private var reluRows: [[(first: Int, second: Int, slopeEntry: Int)]] = []
     /// Columns that carry the current objective.
     private var objectiveColumns: [Int] = []
@@ -79,18 +66,27 @@ public final class LPRelaxation {
     /// Builds the LP for `network` over `box`, with variable bounds from `bounds` (which must come
     /// from ``BoundPropagator/bounds(box:assignment:method:)`` for this box and assignment, or be a
     /// sound tightening of them) and the phases of `assignment`.
-    public init(network: Network, box: Box, bounds: NetworkBounds, assignment: PhaseAssignment) throws {
-        guard bounds.nodes.count == network.nodes.count else {
-            throw LPRelaxationError.invalidBounds("expected bounds for \(network.nodes.count) nodes, got \(bounds.nodes.count)")
-        }
+    ///
+    /// `boxBounds`, when given, are sound bounds over the whole box with no phase fixed: the
+    /// neurons they prove stably inactive are left out of the LP for good (their output is exactly
+    /// 0 in every sub-problem of the box), which on image networks removes most of the matrix and
+    /// makes every later solve proportionally cheaper. Later ``update(bounds:assignment:)`` calls
+    /// must stay within the same box.
+    public init(network: Network, box: Box, bounds: NetworkBounds, assignment: PhaseAssignment,
+                boxBounds: NetworkBounds? = nil) throws {
         self.network = network
         self.reluNodes = network.reluNodes
         self.bounds = bounds
         self.assignment = assignment
+        try GLPKNetworkModel.validate(bounds, box: box, network: network)
+        model = GLPKNetworkModel(network: network, box: box, bounds: bounds)
+        if let boxBounds, !boxBounds.isInfeasible, boxBounds.preActivation.count == network.reluNodes.count {
+            model.leftOut = boxBounds.preActivation.map { $0.upper.map { $0 <= 0 } }
+        }
         glp_term_out(GLP_OFF)
         problem = glp_create_prob()
         glp_set_obj_dir(problem, GLP_MIN)
-        try build(box: box)
+        build()
     }
 
     deinit {
@@ -99,215 +95,61 @@ public final class LPRelaxation {
 
     // MARK: Building
 
-    /// For each node, the last ReLU layer that can influence its bounds: bounds of a ReLU's input
-    /// node are clipped by that ReLU's phases, and everything downstream inherits them.
-    private func nodeDepths() -> [Int] {
-        var depth = [Int](repeating: -1, count: network.nodes.count)
-        var preLayer = [Int: Int]()
-        for (layer, relu) in reluNodes.enumerated() { preLayer[network.nodes[relu].inputs[0]] = layer }
-        for (k, node) in network.nodes.enumerated() {
-            var d = node.inputs.map { depth[$0] }.max() ?? -1
-            if let layer = preLayer[k] { d = Swift.max(d, layer) }
-            depth[k] = d
-        }
-        return depth
-    }
-
-    private func build(box: Box) throws {
-        let nodes = network.nodes
-        var nodeBounds = bounds.nodes
-        nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
-        let depth = nodeDepths()
-        var column = 1
-        for (k, node) in nodes.enumerated() {
-            columnStart.append(column)
-            let b = nodeBounds[k]
-            guard b.lower.count == node.size, b.upper.count == node.size else {
-                throw LPRelaxationError.invalidBounds("node \(k) has \(b.lower.count) bounds, expected \(node.size)")
-            }
-            for i in 0..<node.size {
-                guard b.lower[i].isFinite || bounds.isInfeasible, b.upper[i].isFinite || bounds.isInfeasible else {
-                    throw LPRelaxationError.invalidBounds("node \(k) '\(node.name)' value \(i) has an infinite bound")
-                }
-                columnLower.append(b.lower[i])
-                columnUpper.append(b.upper[i])
-                columnDepth.append(depth[k])
-            }
-            column += node.size
-        }
+    /// Exact affine rows and two rows per ReLU neuron, handed to GLPK in one go.
+    private func build() {
         if bounds.isInfeasible {
             trivialInfeasibleLayer = bounds.infeasibleLayer ?? reluNodes.count - 1
             return
         }
-        glp_add_cols(problem, Int32(column - 1))
-        for j in 1..<column { setColumnBounds(j) }
-
-        // Rows: exact affine equalities, then two rows per ReLU neuron.
-        reluRows = reluNodes.map { _ in [] }
-        for (k, node) in nodes.enumerated() {
-            let out = columnStart[k]
-            switch node.operation {
-            case .input:
-                break
-            case .dense(let d):
-                let inp = columnStart[node.inputs[0]]
-                let n = d.weights.columns
-                for i in 0..<d.weights.rows {
-                    var cols: [Int32] = [Int32(out + i)], vals: [Double] = [1]
-                    for j in 0..<n {
-                        let w = d.weights.values[i * n + j]
-                        if w != 0 { cols.append(Int32(inp + j)); vals.append(-w) }
-                    }
-                    appendRow(cols, vals, lower: d.bias[i], upper: d.bias[i], depth: -1)
-                }
-            case .convolution(let c):
-                let g = ConvolutionGeometry(c)
-                let inp = columnStart[node.inputs[0]]
-                for m in 0..<g.outC {
-                    let group = m / g.outPerGroup
-                    for oh in 0..<g.outH {
-                        for ow in 0..<g.outW {
-                            var cols: [Int32] = [Int32(out + (m * g.outH + oh) * g.outW + ow)], vals: [Double] = [1]
-                            for ci in 0..<g.cpg {
-                                let channel = group * g.cpg + ci
-                                for kh in 0..<g.kH {
-                                    let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
-                                    if ih < 0 || ih >= g.inH { continue }
-                                    for kw in 0..<g.kW {
-                                        let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
-                                        if iw < 0 || iw >= g.inW { continue }
-                                        let w = c.weights[((m * g.cpg + ci) * g.kH + kh) * g.kW + kw]
-                                        if w != 0 {
-                                            cols.append(Int32(inp + (channel * g.inH + ih) * g.inW + iw))
-                                            vals.append(-w)
-                                        }
-                                    }
-                                }
-                            }
-                            appendRow(cols, vals, lower: c.bias[m], upper: c.bias[m], depth: -1)
-                        }
-                    }
-                }
-            case .elementwiseAffine(let scale, let shift):
-                let inp = columnStart[node.inputs[0]]
-                for i in 0..<node.size {
-                    if scale[i] == 0 {
-                        appendRow([Int32(out + i)], [1], lower: shift[i], upper: shift[i], depth: -1)
-                    } else {
-                        appendRow([Int32(out + i), Int32(inp + i)], [1, -scale[i]], lower: shift[i], upper: shift[i], depth: -1)
-                    }
-                }
-            case .add:
-                let a = columnStart[node.inputs[0]], b = columnStart[node.inputs[1]]
-                for i in 0..<node.size {
-                    if a == b {
-                        appendRow([Int32(out + i), Int32(a + i)], [1, -2], lower: 0, upper: 0, depth: -1)
-                    } else {
-                        appendRow([Int32(out + i), Int32(a + i), Int32(b + i)], [1, -1, -1], lower: 0, upper: 0, depth: -1)
-                    }
-                }
-            case .relu:
-                let layer = reluNodes.firstIndex(of: k)!
-                let x = columnStart[node.inputs[0]]
-                for i in 0..<node.size {
-                    let first = appendRow([Int32(out + i), Int32(x + i)], [1, -1], lower: 0, upper: .infinity, depth: layer)
-                    let second = appendRow([Int32(out + i), Int32(x + i)], [1, -1], lower: -.infinity, upper: 0, depth: layer)
-                    reluRows[layer].append((first, second, rowStart[second - 1] + 1))
-                }
-            }
+        var reluRows: [[(first: Int, second: Int, slopeEntry: Int)]] = []
+        model.addNetworkRows { model, layer, x, y in
+            reluRows.append(model.addTriangleRows(layer: layer, x: x, y: y))
         }
-        loadMatrix()
+        self.reluRows = reluRows
+        model.load(into: problem)
         applyPhases()
-    }
-
-    /// Appends a row to our copy (GLPK receives the matrix in one go); returns its 1-based index.
-    @discardableResult
-    private func appendRow(_ cols: [Int32], _ vals: [Double], lower: Double, upper: Double, depth: Int) -> Int {
-        rowColumns.append(contentsOf: cols)
-        rowValues.append(contentsOf: vals)
-        rowStart.append(rowColumns.count)
-        rowLower.append(lower)
-        rowUpper.append(upper)
-        rowDepth.append(depth)
-        return rowStart.count - 1
-    }
-
-    private var rowCount: Int { rowStart.count - 1 }
-
-    private func loadMatrix() {
-        let m = rowCount
-        glp_add_rows(problem, Int32(m))
-        var ia: [Int32] = [0], ja: [Int32] = [0], ar: [Double] = [0]
-        ia.reserveCapacity(rowColumns.count + 1)
-        ja.reserveCapacity(rowColumns.count + 1)
-        ar.reserveCapacity(rowColumns.count + 1)
-        for i in 1...max(m, 1) where i <= m {
-            for e in rowStart[i - 1]..<rowStart[i] {
-                ia.append(Int32(i))
-                ja.append(rowColumns[e])
-                ar.append(rowValues[e])
-            }
-            setRowBounds(i)
-        }
-        glp_load_matrix(problem, Int32(ia.count - 1), ia, ja, ar)
-    }
-
-    private func setColumnBounds(_ j: Int) {
-        let l = columnLower[j], u = columnUpper[j]
-        glp_set_col_bnds(problem, Int32(j), l == u ? GLP_FX : GLP_DB, l, Swift.max(l, u))
-    }
-
-    private func setRowBounds(_ i: Int) {
-        let l = rowLower[i], u = rowUpper[i]
-        let type: Int32
-        switch (l.isFinite, u.isFinite) {
-        case (false, false): type = GLP_FR
-        case (true, false): type = GLP_LO
-        case (false, true): type = GLP_UP
-        case (true, true): type = l == u ? GLP_FX : GLP_DB
-        }
-        glp_set_row_bnds(problem, Int32(i), type, l.isFinite ? l : 0, u.isFinite ? u : 0)
     }
 
     /// Sets the two rows and the column bounds of every ReLU from the current phases and bounds.
     private func applyPhases() {
         for (layer, relu) in reluNodes.enumerated() {
-            let x = columnStart[network.nodes[relu].inputs[0]]
-            let y = columnStart[relu]
+            let x = model.columnStart[network.nodes[relu].inputs[0]]
+            let y = model.columnStart[relu]
             let pre = bounds.preActivation[layer]
             for i in reluRows[layer].indices {
                 let (first, second, slopeEntry) = reluRows[layer][i]
+                if model.leftOut?[layer][i] == true {
+                    (model.columnLower[y + i], model.columnUpper[y + i]) = (0, 0)
+                    model.setColumnBounds(y + i, in: problem)
+                    continue
+                }
                 let l = pre.lower[i], u = pre.upper[i]
-                let phase = assignment.phases[layer][i] ?? (l >= 0 ? .active : (u <= 0 ? .inactive : nil))
                 var slope = 1.0, intercept = 0.0
-                switch phase {
+                switch GLPKNetworkModel.phase(layer: layer, index: i, bounds: bounds, assignment: assignment) {
                 case .active?:
-                    (rowLower[first], rowUpper[first]) = (0, 0)          // y − x = 0
-                    (rowLower[second], rowUpper[second]) = (-.infinity, .infinity)
-                    columnLower[x + i] = Swift.max(columnLower[x + i], 0)
+                    (model.rowLower[first], model.rowUpper[first]) = (0, 0)          // y − x = 0
+                    (model.rowLower[second], model.rowUpper[second]) = (-.infinity, .infinity)
+                    model.columnLower[x + i] = Swift.max(model.columnLower[x + i], 0)
                 case .inactive?:
-                    (rowLower[first], rowUpper[first]) = (-.infinity, .infinity)
-                    (rowLower[second], rowUpper[second]) = (-.infinity, .infinity)
-                    columnUpper[x + i] = Swift.min(columnUpper[x + i], 0)
-                    (columnLower[y + i], columnUpper[y + i]) = (0, 0)
+                    (model.rowLower[first], model.rowUpper[first]) = (-.infinity, .infinity)
+                    (model.rowLower[second], model.rowUpper[second]) = (-.infinity, .infinity)
+                    model.columnUpper[x + i] = Swift.min(model.columnUpper[x + i], 0)
+                    (model.columnLower[y + i], model.columnUpper[y + i]) = (0, 0)
                 case nil:
-                    (rowLower[first], rowUpper[first]) = (0, .infinity)  // y − x ≥ 0
+                    (model.rowLower[first], model.rowUpper[first]) = (0, .infinity)  // y − x ≥ 0
                     slope = (u / (u - l).nextDown).nextUp
                     intercept = (-l * slope).nextUp
-                    (rowLower[second], rowUpper[second]) = (-.infinity, intercept)  // y − s·x ≤ t
-                    columnLower[y + i] = Swift.max(columnLower[y + i], 0)
+                    (model.rowLower[second], model.rowUpper[second]) = (-.infinity, intercept)  // y − s·x ≤ t
+                    model.columnLower[y + i] = Swift.max(model.columnLower[y + i], 0)
                 }
-                if rowValues[slopeEntry] != -slope {
-                    rowValues[slopeEntry] = -slope
-                    let lo = rowStart[second - 1]
-                    var cols: [Int32] = [0] + rowColumns[lo..<rowStart[second]]
-                    var vals: [Double] = [0] + rowValues[lo..<rowStart[second]]
-                    glp_set_mat_row(problem, Int32(second), Int32(cols.count - 1), &cols, &vals)
+                if model.rowValues[slopeEntry] != -slope {
+                    model.rowValues[slopeEntry] = -slope
+                    model.setRow(second, in: problem)
                 }
-                setRowBounds(first)
-                setRowBounds(second)
-                setColumnBounds(x + i)
-                setColumnBounds(y + i)
+                model.setRowBounds(first, in: problem)
+                model.setRowBounds(second, in: problem)
+                model.setColumnBounds(x + i, in: problem)
+                model.setColumnBounds(y + i, in: problem)
             }
         }
     }
@@ -319,27 +161,21 @@ extension LPRelaxation {
     /// Adds `Σ c_j y_j ≤ rhs` over the outputs (the violation conjunction of a property).
     public func addOutputConstraint(coefficients: [Double], rhs: Double) {
         precondition(coefficients.count == network.outputSize, "expected \(network.outputSize) output coefficients")
-        addConstraint(start: columnStart[network.output], coefficients: coefficients, rhs: rhs, depth: -1)
+        addConstraint(start: model.columnStart[network.output], coefficients: coefficients, rhs: rhs, depth: -1)
     }
 
     /// Adds `Σ a_i x_i ≤ rhs` over the inputs.
     public func addInputConstraint(coefficients: [Double], rhs: Double) {
         precondition(coefficients.count == network.inputSize, "expected \(network.inputSize) input coefficients")
-        addConstraint(start: columnStart[0], coefficients: coefficients, rhs: rhs, depth: -1)
+        addConstraint(start: model.columnStart[0], coefficients: coefficients, rhs: rhs, depth: -1)
     }
 
     private func addConstraint(start: Int, coefficients: [Double], rhs: Double, depth: Int) {
-        var cols: [Int32] = [], vals: [Double] = []
-        for (j, c) in coefficients.enumerated() where c != 0 {
-            cols.append(Int32(start + j))
-            vals.append(c)
-        }
-        let i = appendRow(cols, vals, lower: -.infinity, upper: rhs, depth: depth)
+        let entries = coefficients.enumerated().map { (start + $0.offset, $0.element) }
+        let i = model.appendRow(entries, lower: -.infinity, upper: rhs, depth: depth)
         guard trivialInfeasibleLayer == nil else { return }
         glp_add_rows(problem, 1)
-        var c1: [Int32] = [0] + cols, v1: [Double] = [0] + vals
-        glp_set_mat_row(problem, Int32(i), Int32(cols.count), &c1, &v1)
-        setRowBounds(i)
+        model.setRow(i, in: problem)
     }
 
     /// Re-fixes phases and tightens bounds in place, keeping the simplex basis for a warm re-solve.
@@ -357,14 +193,14 @@ extension LPRelaxation {
             preconditionFailure("LPRelaxation: update after construction with infeasible bounds is not supported; build a new one")
         }
         for (k, node) in network.nodes.enumerated() where k > 0 {
-            let start = columnStart[k]
+            let start = model.columnStart[k]
             let b = bounds.nodes[k]
             for i in 0..<node.size {
-                columnLower[start + i] = b.lower[i]
-                columnUpper[start + i] = b.upper[i]
+                model.columnLower[start + i] = b.lower[i]
+                model.columnUpper[start + i] = b.upper[i]
             }
         }
-        for j in columnStart[1]..<columnLower.count { setColumnBounds(j) }
+        for j in model.columnStart[1]..<model.columnLower.count { model.setColumnBounds(j, in: problem) }
         applyPhases()
     }
 
@@ -373,7 +209,7 @@ extension LPRelaxation {
     /// optimal input point.
     public func minimize(outputCoefficients: [Double], deadline: ContinuousClock.Instant?) -> LPOutcome {
         precondition(outputCoefficients.count == network.outputSize, "expected \(network.outputSize) output coefficients")
-        let start = columnStart[network.output]
+        let start = model.columnStart[network.output]
         var objective: [(Int, Double)] = []
         for (j, c) in outputCoefficients.enumerated() where c != 0 { objective.append((start + j, c)) }
         return solve(objective: objective, deadline: deadline)
@@ -382,7 +218,7 @@ extension LPRelaxation {
     /// Minimises (or, with `maximize`, maximises) the pre-activation of a ReLU neuron. When
     /// maximising, `value` is a sound *upper* bound of the maximum.
     public func minimize(preActivationOf neuron: NeuronID, maximize: Bool, deadline: ContinuousClock.Instant?) -> LPOutcome {
-        let x = columnStart[network.nodes[reluNodes[neuron.layer]].inputs[0]] + neuron.index
+        let x = model.columnStart[network.nodes[reluNodes[neuron.layer]].inputs[0]] + neuron.index
         let outcome = solve(objective: [(x, maximize ? -1 : 1)], deadline: deadline)
         if maximize, case .optimal(let value, let input) = outcome {
             return .optimal(value: -value, input: input)
@@ -390,11 +226,11 @@ extension LPRelaxation {
         return outcome
     }
 
-    /// The value of the last solution's variables for one node (GLPK's floating-point primal),
-    /// for diagnostics and for tests.
+    /// The value of the last solution's variables for one node (GLPK's floating-point primal):
+    /// heuristics only (the search branches on where the relaxation is slack), never a proof.
     public func primalValues(ofNode k: Int) -> [Double] {
         guard trivialInfeasibleLayer == nil else { return [] }
-        return (0..<network.nodes[k].size).map { glp_get_col_prim(problem, Int32(columnStart[k] + $0)) }
+        return (0..<network.nodes[k].size).map { glp_get_col_prim(problem, Int32(model.columnStart[k] + $0)) }
     }
 
     private func solve(objective: [(Int, Double)], deadline: ContinuousClock.Instant?) -> LPOutcome {
@@ -452,8 +288,8 @@ extension LPRelaxation {
     /// The LP's optimal input point, clamped into the box.
     private func optimalInput() -> [Double] {
         (0..<network.inputSize).map { i in
-            let j = columnStart[0] + i
-            return Swift.min(Swift.max(glp_get_col_prim(problem, Int32(j)), columnLower[j]), columnUpper[j])
+            let j = model.columnStart[0] + i
+            return Swift.min(Swift.max(glp_get_col_prim(problem, Int32(j)), model.columnLower[j]), model.columnUpper[j])
         }
     }
 
@@ -462,25 +298,25 @@ extension LPRelaxation {
     /// with `d = c − Aᵀy`, every term and sum rounded outward. Also returns which rows and
     /// columns contribute (non-zero weight on a finite bound).
     private func weakDualBound(objective: [(Int, Double)], rowDuals y: [Double]) -> (value: Double, rowsUsed: [Int], columnsUsed: [Int]) {
-        let n = columnLower.count
+        let n = model.columnLower.count
         var d = [Double](repeating: 0, count: n)
         var dAbs = [Double](repeating: 0, count: n)
         var count = [Int32](repeating: 0, count: n)
         for (j, c) in objective { d[j] += c; dAbs[j] += Swift.abs(c); count[j] += 1 }
         var terms = 0.0, termsAbs = 0.0, termCount = 0
         var rowsUsed: [Int] = []
-        for i in 1...Swift.max(rowCount, 1) where i <= rowCount {
+        for i in 1...Swift.max(model.rowCount, 1) where i <= model.rowCount {
             let yi = y[i]
             if yi == 0 { continue }
-            let t = yi > 0 ? yi * rowLower[i] : yi * rowUpper[i]
+            let t = yi > 0 ? yi * model.rowLower[i] : yi * model.rowUpper[i]
             if !t.isFinite { return (-.infinity, [], []) }
             terms += t
             termsAbs += Swift.abs(t)
             termCount += 1
             rowsUsed.append(i)
-            for e in rowStart[i - 1]..<rowStart[i] {
-                let j = Int(rowColumns[e])
-                let p = yi * rowValues[e]
+            for e in model.rowStart[i - 1]..<model.rowStart[i] {
+                let j = Int(model.rowColumns[e])
+                let p = yi * model.rowValues[e]
                 d[j] -= p
                 dAbs[j] += Swift.abs(p)
                 count[j] += 1
@@ -491,7 +327,7 @@ extension LPRelaxation {
             // d_j lies within dError of the computed value (a sum of count_j products).
             let dError = SoundArithmetic.dotError(absoluteSum: dAbs[j], terms: Int(count[j]))
             let lo = d[j] - dError, hi = d[j] + dError
-            let l = columnLower[j], u = columnUpper[j]
+            let l = model.columnLower[j], u = model.columnUpper[j]
             let t = Swift.min(Swift.min(lo * l, lo * u), Swift.min(hi * l, hi * u))
             if !t.isFinite { return (-.infinity, [], []) }
             if t != 0 || (lo != 0 || hi != 0) && (l != 0 || u != 0) { columnsUsed.append(j) }
@@ -508,8 +344,8 @@ extension LPRelaxation {
     /// `y ≥ 0` when minimising, one with only an upper bound `y ≤ 0`, a free row `y = 0`).
     private func projectedDuals(_ raw: [Double]) -> [Double] {
         var y = raw
-        for i in 1...Swift.max(rowCount, 1) where i <= rowCount {
-            let hasLower = rowLower[i].isFinite, hasUpper = rowUpper[i].isFinite
+        for i in 1...Swift.max(model.rowCount, 1) where i <= model.rowCount {
+            let hasLower = model.rowLower[i].isFinite, hasUpper = model.rowUpper[i].isFinite
             if !hasLower && y[i] > 0 { y[i] = 0 }
             if !hasUpper && y[i] < 0 { y[i] = 0 }
             if !y[i].isFinite { y[i] = 0 }
@@ -518,8 +354,8 @@ extension LPRelaxation {
     }
 
     private func rigorousLowerBound(objective: [(Int, Double)]) -> Double {
-        var y = [Double](repeating: 0, count: rowCount + 1)
-        for i in 1...Swift.max(rowCount, 1) where i <= rowCount { y[i] = glp_get_row_dual(problem, Int32(i)) }
+        var y = [Double](repeating: 0, count: model.rowCount + 1)
+        for i in 1...Swift.max(model.rowCount, 1) where i <= model.rowCount { y[i] = glp_get_row_dual(problem, Int32(i)) }
         return weakDualBound(objective: objective, rowDuals: projectedDuals(y)).value
     }
 
@@ -527,7 +363,7 @@ extension LPRelaxation {
     /// ±1 on basic variables outside their bounds (the phase-1 objective GLPK was minimising),
     /// then checks `y = ±π` rigorously. Tries the whole phase-1 objective and single violated rows.
     private func certifyInfeasibility() -> LPOutcome {
-        let m = rowCount
+        let m = model.rowCount
         if glp_bf_exists(problem) == 0 && glp_factorize(problem) != 0 {
             return .failed("LP infeasible, but its basis could not be factorised for a certificate")
         }
@@ -537,10 +373,10 @@ extension LPRelaxation {
             let value: Double, lower: Double, upper: Double
             if h <= m {
                 value = glp_get_row_prim(problem, Int32(h))
-                (lower, upper) = (rowLower[h], rowUpper[h])
+                (lower, upper) = (model.rowLower[h], model.rowUpper[h])
             } else {
                 value = glp_get_col_prim(problem, Int32(h - m))
-                (lower, upper) = (columnLower[h - m], columnUpper[h - m])
+                (lower, upper) = (model.columnLower[h - m], model.columnUpper[h - m])
             }
             let tolerance = 1e-9 * (1 + Swift.abs(value))
             if value < lower - tolerance { violated.append((k, -1, lower - value)) }
@@ -565,8 +401,8 @@ extension LPRelaxation {
                 if value > 0 {
                     // Every row and column bound the certificate uses depends on the phases of
                     // ReLU layers up to its depth; fixing those layers' phases alone reproduces it.
-                    let depth = Swift.max(rowsUsed.map { rowDepth[$0] }.max() ?? -1,
-                                          columnsUsed.map { columnDepth[$0] }.max() ?? -1)
+                    let depth = Swift.max(rowsUsed.map { model.rowDepth[$0] }.max() ?? -1,
+                                          columnsUsed.map { model.columnDepth[$0] }.max() ?? -1)
                     return .infeasible(conflict: fixedNeurons(throughLayer: depth))
                 }
             }

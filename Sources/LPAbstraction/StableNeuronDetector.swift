@@ -21,6 +21,11 @@ public enum DetectorMode: String, Sendable, CaseIterable {
     /// `lp`, then the whole-network refutation MILP and a sound branch-and-bound proof for every
     /// survivor, so every neuron is decided unless the deadline hits.
     case exact
+    /// The earlier method, as a baseline to compare `exact` with: two big-M MILPs per undecided
+    /// neuron (maximise and minimise its pre-activation), layer by layer, after symbolic bounds and
+    /// per-layer LP tightening, without sampling (Tjeng et al. 2019; Serra et al. 2020). Sound like
+    /// the other modes: a MILP's "stable" is re-proved by the sound branch-and-bound of `exact`.
+    case perNeuronMILP = "baseline"
 }
 
 /// The classification of every ReLU neuron of a network over an input box, with its evidence.
@@ -101,6 +106,9 @@ extension PhaseAssignment {
 ///    until it finds nothing more; then a sound branch-and-bound proof for every survivor
 ///    (``StabilityCertifier``).
 ///
+/// The `baseline` mode (``DetectorMode/perNeuronMILP``) replaces steps 2–4 by the earlier method,
+/// two MILPs per neuron, to measure what step 4 saves.
+///
 /// GLPK is used on the calling thread only; call from one thread at a time per detector run.
 public struct StableNeuronDetector {
     /// Tuning knobs; the defaults suit networks of a few thousand inputs and neurons.
@@ -137,7 +145,22 @@ public struct StableNeuronDetector {
     /// Classifies every ReLU neuron over `box` in the given mode, stopping work at `deadline`
     /// (neurons not decided by then are `unknown`). `seed` makes sampling deterministic.
     public func classify(box: Box, mode: DetectorMode, deadline: ContinuousClock.Instant, seed: UInt64 = 0) -> StabilityReport {
-        var run = DetectorRun(network: network, box: box, configuration: configuration, deadline: deadline, seed: seed)
+        var run = DetectorRun(network: network, box: box, assignment: nil, configuration: configuration,
+                              deadline: deadline, seed: seed)
+        return run.classify(mode: mode)
+    }
+
+    /// Classifies every ReLU neuron over the region of `box` where the ReLUs fixed by
+    /// `assignment` have their fixed phases (a node of a branch-and-bound search, a case split).
+    ///
+    /// The fixed neurons are reported in their fixed phase. Every witness lies in the region: its
+    /// enclosure puts each fixed neuron rigorously in its phase. When the bounds prove the region
+    /// empty, ``StabilityReport/bounds`` says so (``NetworkBounds/isInfeasible``) and every
+    /// neuron not fixed is `unknown` (vacuously stable both ways, which no caller should act on).
+    public func classify(box: Box, assignment: PhaseAssignment, mode: DetectorMode, deadline: ContinuousClock.Instant,
+                         seed: UInt64 = 0) -> StabilityReport {
+        var run = DetectorRun(network: network, box: box, assignment: assignment, configuration: configuration,
+                              deadline: deadline, seed: seed)
         return run.classify(mode: mode)
     }
 }
@@ -158,7 +181,7 @@ struct DetectorRun {
     var book: WitnessBook
     var seconds: [String: Double] = [:]
 
-    init(network: Network, box: Box, configuration: StableNeuronDetector.Configuration,
+    init(network: Network, box: Box, assignment: PhaseAssignment?, configuration: StableNeuronDetector.Configuration,
          deadline: ContinuousClock.Instant, seed: UInt64) {
         precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
         self.network = network
@@ -170,8 +193,19 @@ struct DetectorRun {
         preActivationNodes = reluNodes.map { network.nodes[$0].inputs[0] }
         rng = DetectorRandom(seed: seed)
         bounds = NetworkBounds(preActivation: [], output: LayerBounds(lower: [], upper: []))
-        proved = PhaseAssignment(network: network)
         book = WitnessBook(propagator: propagator, box: box, layerSizes: reluNodes.map { network.nodes[$0].size })
+        // The fixed phases hold on the whole region by definition: they are "proved" from the
+        // start, so every bound, LP, MILP and proof below works inside the region.
+        proved = PhaseAssignment(network: network)
+        if let assignment, assignment.fixedCount > 0 {
+            precondition(assignment.phases.map(\.count) == proved.phases.map(\.count), "assignment does not fit the network")
+            book.region = assignment
+            for (l, layer) in assignment.phases.enumerated() {
+                for (i, phase) in layer.enumerated() {
+                    if let phase { prove(NeuronID(layer: l, index: i), phase) }
+                }
+            }
+        }
     }
 
     var timeLeft: Bool { ContinuousClock.now < deadline }
@@ -187,14 +221,20 @@ struct DetectorRun {
     mutating func classify(mode: DetectorMode) -> StabilityReport {
         let start = ContinuousClock.now
         timed("bounds") { $0.computeBounds() }
-        if configuration.sampling {
-            timed("sampling") { $0.sample() }
-            if configuration.attackSteps > 0 { timed("attack") { $0.attack() } }
-        }
-        if mode != .fast { timed("lp") { $0.tightenWithLP(everyUnstable: mode == .exact) } }
-        if mode == .exact {
-            timed("milp") { $0.refuteWithMILP() }
-            timed("certify") { $0.certifySurvivors() }
+        if bounds.isInfeasible {
+            // The region is empty: nothing to classify (see classify(box:assignment:…)).
+        } else if mode == .perNeuronMILP {
+            classifyWithPerNeuronMILPs()   // times its own steps
+        } else {
+            if configuration.sampling {
+                timed("sampling") { $0.sample() }
+                if configuration.attackSteps > 0 { timed("attack") { $0.attack() } }
+            }
+            if mode != .fast { timed("lp") { $0.tightenWithLP(everyUnstable: mode == .exact) } }
+            if mode == .exact {
+                timed("milp") { $0.refuteWithMILP() }
+                timed("certify") { $0.certifySurvivors() }
+            }
         }
         let elapsed = ContinuousClock.now - start
         seconds["total"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -219,8 +259,8 @@ struct DetectorRun {
 
     /// Symbolic bounds; every neuron they decide is proved, and wants no witness.
     mutating func computeBounds() {
-        bounds = propagator.bounds(box: box, method: .symbolic)
-        adoptStablePhases()
+        bounds = propagator.bounds(box: box, assignment: proved, method: .symbolic)
+        if !bounds.isInfeasible { adoptStablePhases() }
     }
 
     /// Marks the neurons the current bounds prove stable, and stops looking for their witnesses.
@@ -447,7 +487,7 @@ struct DetectorRun {
             let open = candidates
             if open.isEmpty { return }
             let milp = StabilityMILP(network: network, box: box, bounds: bounds, assignment: proved,
-                                     candidates: open, margin: configuration.milpMargin)
+                                     candidates: open, margin: configuration.milpMargin, region: book.region)
             var book = self.book
             let outcome = milp.solve(deadline: milpDeadline) { x in book.record(x) > 0 }
             self.book = book

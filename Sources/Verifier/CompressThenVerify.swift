@@ -31,6 +31,22 @@ extension Verifier {
         var summary = CompressionSummary(neuronsBefore: network.reluCount, neuronsAfter: network.reluCount,
                                          parametersBefore: network.parameterCount, parametersAfter: network.parameterCount,
                                          seconds: 0, skipped: nil)
+        // Falsify the original first, with the budget `verify` would give it: classification
+        // takes a fixed share of the time, which a sat instance found in milliseconds should not
+        // pay (measured on ACAS Xu prop 2: 0.00 s without --compress, 7.5 s with).
+        let search = SearchOptions()
+        let falsifyBudget = min(search.falsifyMaxSeconds, options.timeout.inSeconds * search.falsifyShare)
+        if falsifyBudget > 0 {
+            let falsifier = Falsifier(network: network, specification: specification,
+                                      options: FalsificationOptions(seed: options.seed, repeatsUntilDeadline: false))
+            if let found = falsifier.run(deadline: min(deadline, clock.now + .milliseconds(Int64(falsifyBudget * 1000)))) {
+                summary.skipped = "a counterexample was found before compressing"
+                summary.seconds = (clock.now - start).inSeconds
+                var stats = SearchStatistics()
+                stats.falsifySeconds = summary.seconds
+                return (VerificationResult(verdict: .sat, counterexample: found, statistics: stats), summary)
+            }
+        }
         var compressed = network
         if let first = specification.cases.first, specification.inputCount == network.inputSize {
             var hull = Box(lower: first.lower, upper: first.upper)
@@ -56,7 +72,11 @@ extension Verifier {
         summary.seconds = (clock.now - start).inSeconds
         var remaining = options
         remaining.timeout = max(deadline - clock.now, .zero)
-        var result = verify(network: compressed, specification: specification, options: remaining)
+        // The attack already ran on the original network; the search need not repeat it.
+        var withoutAttack = search
+        withoutAttack.seed = options.seed
+        withoutAttack.falsifyShare = 0
+        var result = verify(network: compressed, specification: specification, options: remaining, search: withoutAttack)
         if result.verdict == .sat, let ce = result.counterexample {
             // The checker ran on the compressed network; the answer must hold for the original one.
             if let confirmed = CounterexampleChecker(network: network, specification: specification).check(ce.input, caseIndex: ce.caseIndex) {

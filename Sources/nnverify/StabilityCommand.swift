@@ -10,8 +10,10 @@ struct StabilityCommand: ParsableCommand {
         abstract: "Classify every ReLU as stably active, stably inactive, unstable or unknown over an input box.",
         discussion: """
             fast uses sound bounds and sampled witnesses; lp adds LP bound tightening; exact decides \
-            every neuron (MILP witness harvesting, then sound certification), time permitting. A \
-            neuron is called stable only when proved, and unstable only with two witness inputs.
+            every neuron (MILP witness harvesting, then sound certification), time permitting; \
+            baseline is the earlier method (two MILPs per neuron, layer by layer), kept to compare \
+            exact with. A neuron is called stable only when proved, and unstable only with two \
+            witness inputs.
             """
     )
 
@@ -20,7 +22,7 @@ struct StabilityCommand: ParsableCommand {
 
     @OptionGroup var domain: DomainOptions
 
-    @Option(help: "fast, lp or exact.")
+    @Option(help: "fast, lp, exact or baseline.")
     var mode: String = "fast"
 
     @Option(help: "Time limit in seconds.")
@@ -33,7 +35,7 @@ struct StabilityCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard DetectorMode(rawValue: mode) != nil else { throw ValidationError("--mode must be fast, lp or exact") }
+        guard DetectorMode(rawValue: mode) != nil else { throw ValidationError("--mode must be fast, lp, exact or baseline") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 

@@ -39,27 +39,52 @@ final class Theory {
 
     /// Bounds over `box` under `assignment` and whether they refute the conjunction: the region is
     /// empty, or some constraint's sound lower bound exceeds its right-hand side.
-    func evaluate(box: Box, assignment: PhaseAssignment?) -> Evaluation {
-        let bounds = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
+    ///
+    /// With `slopeIterations` > 0, constraints that CROWN's adaptive slopes leave unrefuted get
+    /// optimised slopes (alpha-CROWN, that many steps): within a few hundredths of the LP on
+    /// mnistfc at a tenth of its cost, which settles many problems before any LP or search.
+    func evaluate(box: Box, assignment: PhaseAssignment?, slopeIterations: Int = 0,
+                  deadline: ContinuousClock.Instant? = nil) -> Evaluation {
+        let bounds = self.bounds(box: box, assignment: assignment)
         if bounds.isInfeasible || problem.triviallyRefuted {
             return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
         }
-        // Interval margins first (free); back-substitute constraints from the most promising one
+        // Interval bounds first (free); back-substitute constraints from the most promising one
         // and stop at the first refutation (one refuted constraint refutes the conjunction).
-        var margins = problem.outputConstraints.map { Self.intervalLowerBound($0.coefficients, bounds.output) - $0.rhs }
-        for k in margins.indices where Problem.refutes(lower: margins[k] + problem.outputConstraints[k].rhs, problem.outputConstraints[k]) {
-            return Evaluation(bounds: bounds, margins: margins, refuted: true)
+        // Refutation compares the sound lower bound itself with the right-hand side: a margin
+        // `lower − rhs` rounded and added back could reach `rhs` when `lower` is just below it.
+        let constraints = problem.outputConstraints
+        var lowers = constraints.map { Self.intervalLowerBound($0.coefficients, bounds.output) }
+        func margins() -> [Double] { zip(lowers, constraints).map { $0 - $1.rhs } }
+        func refuted(_ k: Int) -> Bool { Problem.refutes(lower: lowers[k], constraints[k]) }
+        if lowers.indices.contains(where: refuted) {
+            return Evaluation(bounds: bounds, margins: margins(), refuted: true)
         }
-        for k in margins.indices.sorted(by: { margins[$0] > margins[$1] }) {
-            let c = problem.outputConstraints[k]
-            let lower = propagator.lowerBound(outputCoefficients: c.coefficients, box: box,
+        for k in lowers.indices.sorted(by: { lowers[$0] - constraints[$0].rhs > lowers[$1] - constraints[$1].rhs }) {
+            let lower = propagator.lowerBound(outputCoefficients: constraints[k].coefficients, box: box,
                                               assignment: assignment, bounds: bounds)
-            margins[k] = max(margins[k], lower - c.rhs)
-            if Problem.refutes(lower: max(lower, margins[k] + c.rhs), c) {
-                return Evaluation(bounds: bounds, margins: margins, refuted: true)
+            lowers[k] = max(lowers[k], lower)
+            if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
+        }
+        if slopeIterations > 0 {
+            for k in lowers.indices.sorted(by: { lowers[$0] - constraints[$0].rhs > lowers[$1] - constraints[$1].rhs }) {
+                let optimized = propagator.optimizedLowerBound(
+                    outputCoefficients: constraints[k].coefficients, box: box, assignment: assignment, bounds: bounds,
+                    iterations: slopeIterations, deadline: deadline, stopAbove: constraints[k].rhs)
+                lowers[k] = max(lowers[k], optimized.bound)
+                if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
             }
         }
-        return Evaluation(bounds: bounds, margins: margins, refuted: false)
+        return Evaluation(bounds: bounds, margins: margins(), refuted: false)
+    }
+
+    /// Symbolic bounds over `box` under `assignment`, refining the problem's LP-tightened bounds
+    /// when the box is the problem's own.
+    func bounds(box: Box, assignment: PhaseAssignment?) -> NetworkBounds {
+        if let refined = problem.refinedBounds, box == problem.box {
+            return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: refined)
+        }
+        return propagator.bounds(box: box, assignment: assignment, method: .symbolic)
     }
 
     /// `min Σ c_j y_j` over the output box, rounded down (each product and sum is exact to
@@ -96,7 +121,8 @@ extension SolverState {
         switch result {
         case .refuted(let certificate):
             return .conflict(theoryConflict(certificate: certificate))
-        case .candidate(let x):
+        case .candidate(let x, let gap):
+            relaxationGap = gap
             if let ce = tryCandidate(x) { return .counterexample(ce) }
             return .open
         case .timeout:

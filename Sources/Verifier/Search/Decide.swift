@@ -3,10 +3,12 @@ import Network
 
 extension SolverState {
     /// Picks the next branching literal: among the neurons the current bounds leave unstable, the
-    /// one with the largest BaBSR-like score — the area of its triangle relaxation
-    /// `−l·u/(u−l)` (what fixing it removes from the relaxation), times a static estimate of its
-    /// influence on the objective, times its conflict activity. The phase follows the last
-    /// candidate point (phase saving), else the larger side of the interval.
+    /// one with the largest score. When the node's LP ran, the score is the neuron's relaxation
+    /// gap at the LP optimum, `y − max(x, 0)` (MILP's "most infeasible" rule: exactly the neurons
+    /// whose relaxation lets the LP reach the violation), times a static estimate of its influence
+    /// on the objective; otherwise a BaBSR-like estimate, the area of its triangle relaxation
+    /// `−l·u/(u−l)` times that influence. Both are scaled by conflict activity. The phase follows
+    /// the last candidate point (phase saving), else the larger side of the interval.
     /// Returns nil when no neuron is unstable: the region is linear under the assignment.
     func decide() -> Literal? {
         let clock = Stopwatch()
@@ -20,7 +22,8 @@ extension SolverState {
                 let (l, u) = (b.lower[i], b.upper[i])
                 guard trail.value[v] == nil, l < 0, u > 0 else { continue }
                 let area = -l * u / (u - l)
-                let score = area * importance[v] * (1 + activity[v])
+                let local = relaxationGap.map { $0[v] + 1e-9 * area } ?? area
+                let score = local * importance[v] * (1 + activity[v])
                 if best == nil || score > best!.score { best = (v, score, l, u) }
             }
         }

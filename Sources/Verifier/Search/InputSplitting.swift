@@ -136,7 +136,7 @@ enum InputSplitting {
                 stats.checkSeconds += clock.seconds
                 switch result {
                 case .refuted: return .done(.refuted)
-                case .candidate(let x):
+                case .candidate(let x, _):
                     if let ce = tryPoint(x) { return .done(.counterexample(ce)) }
                 case .timeout: return .done(.timeout)
                 case .unavailable: break

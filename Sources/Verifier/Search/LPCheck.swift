@@ -6,8 +6,10 @@ enum LPCheckResult {
     /// infeasibility certificate names, when there is one (a candidate for a small learned clause;
     /// conflict analysis verifies it before use).
     case refuted(conflict: [NeuronID]?)
-    /// The LP optimum: an input worth running the real network on.
-    case candidate(input: [Double])
+    /// The LP optimum: an input worth running the real network on, and per ReLU variable (in
+    /// ``VariableMap`` order) how far the LP's ReLU output lies above the real ReLU of its
+    /// pre-activation there, `y − max(x, 0)`: what the relaxation, not the network, contributes.
+    case candidate(input: [Double], relaxationGap: [Double])
     /// The deadline passed during the solve.
     case timeout
     /// No LP available (not built, or GLPK failed): decide by bounds and branching alone.
@@ -29,13 +31,18 @@ extension Theory {
     /// The LP for `box` under `assignment` with the conjunction's constraints: the worker's
     /// existing one updated in place (warm start) when the box is the same, else a new one.
     /// Nil when it cannot be built (e.g. unbounded variables); nothing is concluded then.
-    private func relaxation(box: Box, bounds: NetworkBounds, assignment: PhaseAssignment?) -> LPRelaxation? {
+    func relaxation(box: Box, bounds: NetworkBounds, assignment: PhaseAssignment?) -> LPRelaxation? {
         let assignment = assignment ?? PhaseAssignment(network: network)
         if let holder = lpState as? LPHolder, holder.box == box {
             holder.relaxation.update(bounds: bounds, assignment: assignment)
             return holder.relaxation
         }
-        guard let lp = try? LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment) else {
+        // The neurons stably inactive over the whole box are left out of the LP; at a node deep in
+        // the search the node's bounds would leave out neurons that are live elsewhere in the box.
+        let boxBounds = assignment.phases.allSatisfy({ $0.allSatisfy { $0 == nil } })
+            ? bounds : self.bounds(box: box, assignment: nil)
+        guard let lp = try? LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment,
+                                         boxBounds: boxBounds) else {
             // The reasons it throws (non-finite bounds, mismatched shapes) hold for every node of
             // this problem: stop asking, and let bounds and branching do the work.
             lpUnavailable = true
@@ -60,7 +67,13 @@ extension Theory {
         switch lp.minimize(outputCoefficients: coefficients, deadline: deadline) {
         case .optimal(let value, let input):
             if let objective, Problem.refutes(lower: value, objective) { return .refuted(conflict: nil) }
-            return .candidate(input: input)
+            var gap: [Double] = []
+            for relu in network.reluNodes {
+                let x = lp.primalValues(ofNode: network.nodes[relu].inputs[0])
+                let y = lp.primalValues(ofNode: relu)
+                for i in x.indices { gap.append(max(0, y[i] - max(x[i], 0))) }
+            }
+            return .candidate(input: input, relaxationGap: gap)
         case .infeasible(let conflict):
             return .refuted(conflict: conflict)
         case .timeout:

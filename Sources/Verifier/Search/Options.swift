@@ -44,14 +44,26 @@ struct SearchOptions: Sendable {
     var verifyCertificates = true
     /// Fresh theory checks a conflict may spend shrinking its decision set (each costs a bound
     /// computation and possibly an LP); smaller clauses prune more and let analysis backjump.
-    var minimizeChecks = 3
+    /// Off by default: on mnistfc the re-check LPs cost more time than the smaller clauses save
+    /// (256x2 prop_5_0.03: unsat in 45 s with none, timeout at 60 s with 3; loaded 2-core VM).
+    var minimizeChecks = 0
     /// Luby restart unit, in conflicts.
     var restartBase = 64
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).
     var activityBump = 1.0
     var activityDecay = 0.95
 
+    /// Optimised-slope (alpha-CROWN) steps for the root bounds of each problem (`Check.swift`).
+    var rootSlopeIterations = 50
+    /// Share of the time left that one problem's root slope optimisation may use.
+    var rootSlopeShare = 0.02
+
     // MARK: Stabilization
+    /// Share of a problem's time the first, untightened ReLU search may use; then LP tightening
+    /// of the unstable neurons (`Tighten.swift`) may use `rootTighteningShare` of what is left
+    /// before the search starts again (`Verifier.reluSearch`).
+    var quickSearchShare = 0.15
+    var rootTighteningShare = 0.25
     /// Conflicts without a new level-0 fact after which stabilization runs (at a restart).
     var stabilizeAfterConflicts = 128
     /// Most neurons tightened per stabilization round.

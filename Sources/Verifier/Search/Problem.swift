@@ -31,6 +31,9 @@ struct Problem: Sendable {
     /// Whether the conjunction is refuted before any search (an input constraint that no point of
     /// the box satisfies).
     var triviallyRefuted = false
+    /// Sound per-node bounds over the box ∧ the conjunction, tightened by LP before the search
+    /// (see `Tighten.swift`); every bound computation of the search refines them.
+    var refinedBounds: NetworkBounds?
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
         let c = specification.cases[caseIndex]

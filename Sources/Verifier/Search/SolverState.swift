@@ -56,7 +56,11 @@ final class SolverState {
     /// Per variable: a static estimate of how much the neuron can move the objective.
     var importance: [Double]
     /// The evaluation at the current node (after propagation).
-    var evaluation: Theory.Evaluation?
+    var evaluation: Theory.Evaluation? {
+        didSet { relaxationGap = nil }
+    }
+    /// Per variable, at the current node's LP optimum: `y − max(x, 0)` (nil until an LP ran).
+    var relaxationGap: [Double]?
 
     /// Levels `1 ... baseLevel` hold the cube's assumptions; the search never backtracks below.
     var baseLevel = 0

@@ -1,28 +1,34 @@
-import Network
-
 /// Forward values and reverse-mode input gradients of a ``Network`` in `Double`, with reusable
 /// buffers.
 ///
-/// The falsifier runs thousands of forward and backward passes per second, so this keeps every
-/// node's value and gradient in one flat buffer each (one allocation for the lifetime of the
-/// value) instead of the per-node arrays `Network.nodeValues` builds. It is a search aid only:
-/// anything it finds is re-checked by ``CounterexampleChecker`` on the original network.
+/// Attacks (the falsifier, the witness search of the stable-neuron detector, the equivalence
+/// check of compression) run thousands of forward and backward passes, so every node's value and
+/// gradient live in one flat buffer each, allocated once, instead of the per-node arrays
+/// ``Network/nodeValues(_:)`` builds.
 ///
-/// At a ReLU kink (pre-activation exactly 0) the gradient uses the subgradient 0.
-struct NetworkGradient {
+/// The backward pass can start at any node: at the output with the coefficients of a linear
+/// objective (``backward(outputSeed:into:)``), or at one value of an inner node such as a ReLU's
+/// pre-activation (``backward(from:index:into:)``).
+///
+/// It is a search aid only: sums are reordered for speed, so values differ from
+/// ``Network/evaluate(_:)`` by rounding, and anything found with it must be re-checked by the
+/// caller. At a ReLU kink (pre-activation exactly 0) the gradient uses the subgradient 0.
+public struct NetworkGradient: Sendable {
     /// The network being differentiated.
-    let network: Network
+    public let network: Network
     /// Start of each node's values (and gradients) in ``values`` / ``gradients``.
-    private let offsets: [Int]
+    @usableFromInline let offsets: [Int]
     /// Number of values of each node.
-    private let sizes: [Int]
+    @usableFromInline let sizes: [Int]
     /// All node values of the last forward pass, node `i` at `offsets[i]..<offsets[i] + sizes[i]`.
-    private var values: [Double]
+    @usableFromInline var values: [Double]
     /// Gradient of the last backward pass's objective with respect to every node value.
     private var gradients: [Double]
+    /// The last node the last ``forward(_:through:)`` computed (`-1` before the first).
+    public private(set) var computedThrough = -1
 
     /// Prepares buffers for `network`.
-    init(network: Network) {
+    public init(network: Network) {
         self.network = network
         var offsets: [Int] = []
         var sizes: [Int] = []
@@ -39,26 +45,36 @@ struct NetworkGradient {
     }
 
     /// Number of network inputs.
-    var inputSize: Int { sizes[0] }
+    public var inputSize: Int { sizes[0] }
     /// Number of network outputs.
-    var outputSize: Int { sizes[network.output] }
+    public var outputSize: Int { sizes[network.output] }
 
     /// Output value `j` of the last forward pass.
-    @inline(__always)
-    func output(_ j: Int) -> Double { values[offsets[network.output] + j] }
+    @inlinable @inline(__always)
+    public func output(_ j: Int) -> Double { values[offsets[network.output] + j] }
 
-    /// The outputs of the last forward pass as a new array (for tests and diagnostics).
-    var outputs: [Double] {
-        Array(values[offsets[network.output]..<(offsets[network.output] + outputSize)])
+    /// Value `index` of node `node` after the last forward pass (which must have reached `node`).
+    @inlinable @inline(__always)
+    public func value(node: Int, index: Int) -> Double { values[offsets[node] + index] }
+
+    /// All values of node `node` after the last forward pass, as a new array.
+    public func values(node: Int) -> [Double] {
+        Array(values[offsets[node]..<(offsets[node] + sizes[node])])
     }
 
-    /// Runs the network on `input`; afterwards ``output(_:)`` reads the result.
+    /// The outputs of the last forward pass as a new array.
+    public var outputs: [Double] { values(node: network.output) }
+
+    /// Runs the network on `input` up to node `last` (default: ``Network/output``); afterwards
+    /// ``output(_:)`` and ``value(node:index:)`` read the result.
     ///
-    /// Nodes after ``Network/output`` cannot influence it (topological order) and are skipped.
-    mutating func forward(_ input: [Double]) {
+    /// Nodes after `last` cannot influence it (topological order) and are skipped, so a caller that
+    /// only needs inner values (pre-activations) does not pay for the rest of the network.
+    public mutating func forward(_ input: [Double], through last: Int? = nil) {
         precondition(input.count == inputSize, "expected \(inputSize) input values, got \(input.count)")
+        let last = last ?? network.output
+        precondition(last >= 0 && last < network.nodes.count, "node \(last) is out of range")
         let nodes = network.nodes
-        let last = network.output
         let offsets = self.offsets
         let sizes = self.sizes
         values.withUnsafeMutableBufferPointer { buffer in
@@ -89,20 +105,45 @@ struct NetworkGradient {
                 }
             }
         }
+        computedThrough = last
     }
 
     /// Gradient with respect to the input of `Σ outputSeed[j] · output[j]`, at the point of the
-    /// last ``forward(_:)``, written into `inputGradient` (resized to the input size).
+    /// last ``forward(_:through:)``, written into `inputGradient` (resized to the input size).
     ///
     /// The seed is the coefficient vector of a linear objective over the outputs, so one backward
     /// pass gives the gradient of any constraint's slack (input terms are added by the caller).
-    mutating func backward(outputSeed: [Double], into inputGradient: inout [Double]) {
-        precondition(outputSeed.count == outputSize, "expected \(outputSize) seed values, got \(outputSeed.count)")
+    public mutating func backward(outputSeed: [Double], into inputGradient: inout [Double]) {
+        backward(from: network.output, seed: outputSeed, into: &inputGradient)
+    }
+
+    /// Gradient with respect to the input of value `index` of node `node` (e.g. one ReLU
+    /// pre-activation), at the point of the last ``forward(_:through:)``.
+    public mutating func backward(from node: Int, index: Int, into inputGradient: inout [Double]) {
+        precondition(index >= 0 && index < sizes[node], "value \(index) is out of range for node \(node)")
+        runBackward(from: node, into: &inputGradient) { g in g[index] = 1 }
+    }
+
+    /// Gradient with respect to the input of `Σ seed[k] · value[k]` over the values of node
+    /// `node`, at the point of the last ``forward(_:through:)``.
+    public mutating func backward(from node: Int, seed: [Double], into inputGradient: inout [Double]) {
+        precondition(seed.count == sizes[node], "expected \(sizes[node]) seed values, got \(seed.count)")
+        runBackward(from: node, into: &inputGradient) { g in
+            seed.withUnsafeBufferPointer { s in
+                for k in 0..<s.count { g[k] = s[k] }
+            }
+        }
+    }
+
+    /// The reverse sweep from `start` down to the input; `seed` writes the start node's gradient.
+    private mutating func runBackward(from start: Int, into inputGradient: inout [Double],
+                                      seed: (UnsafeMutablePointer<Double>) -> Void) {
+        // The ReLU masks come from the forward values, which must cover every node the sweep visits.
+        precondition(start <= computedThrough, "backward from node \(start) needs a forward pass through it")
         let nodes = network.nodes
-        let last = network.output
         let offsets = self.offsets
         let sizes = self.sizes
-        let used = offsets[last] + sizes[last]
+        let used = offsets[start] + sizes[start]
         values.withUnsafeBufferPointer { valueBuffer in
             let v = valueBuffer.baseAddress!
             gradients.withUnsafeMutableBufferPointer { gradientBuffer in
@@ -110,11 +151,9 @@ struct NetworkGradient {
                 // Every node's gradient accumulates contributions from all its consumers
                 // (residual connections read a node twice), so start from zero.
                 for k in 0..<used { g[k] = 0 }
-                outputSeed.withUnsafeBufferPointer { seed in
-                    for k in 0..<sizes[last] { g[offsets[last] + k] = seed[k] }
-                }
-                guard last > 0 else { return }
-                for index in stride(from: last, through: 1, by: -1) {
+                seed(g + offsets[start])
+                guard start > 0 else { return }
+                for index in stride(from: start, through: 1, by: -1) {
                     let node = nodes[index]
                     let gy = UnsafePointer(g + offsets[index])
                     let n = sizes[index]
@@ -155,7 +194,6 @@ struct NetworkGradient {
             d.bias.withUnsafeBufferPointer { b in
                 // Four partial sums: the compiler may not reorder a floating-point reduction by
                 // itself, and independent accumulators let it vectorise and pipeline the loop.
-                // (Only a search aid: the order differs from `Network.evaluate` by rounding.)
                 let blocked = columns & ~3
                 for i in 0..<rows {
                     let row = w.baseAddress! + i * columns
@@ -192,7 +230,7 @@ struct NetworkGradient {
         }
     }
 
-    /// The ONNX `Conv` forward pass (same index arithmetic as `Network.evaluate`).
+    /// The ONNX `Conv` forward pass (same index arithmetic as ``Network/evaluate(_:)``).
     private static func convolutionForward(_ c: Convolution, x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
         let (inH, inW) = (c.inputShape[1], c.inputShape[2])
         let out = c.outputShape
