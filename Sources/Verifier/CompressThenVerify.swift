@@ -35,7 +35,7 @@ extension Verifier {
         // takes a fixed share of the time, which a sat instance found in milliseconds should not
         // pay (measured on ACAS Xu prop 2: 0.00 s without --compress, 7.5 s with).
         let search = SearchOptions()
-        let falsifyBudget = min(search.falsifyMaxSeconds, options.timeout.inSeconds * search.falsifyShare)
+        let falsifyBudget = search.falsifyBudget(timeout: options.timeout.inSeconds)
         if falsifyBudget > 0 {
             let falsifier = Falsifier(network: network, specification: specification,
                                       options: FalsificationOptions(seed: options.seed, repeatsUntilDeadline: false))

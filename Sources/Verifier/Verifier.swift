@@ -69,7 +69,7 @@ public enum Verifier {
         // 1. Falsification: cheap attacks find most counterexamples of sat instances. One pass of
         // the attack budget only (capped by the time share): a safe property should not pay for
         // a long attack before the search starts proving it.
-        let falsifyBudget = min(search.falsifyMaxSeconds, options.timeout.inSeconds * search.falsifyShare)
+        let falsifyBudget = search.falsifyBudget(timeout: options.timeout.inSeconds)
         if falsifyBudget > 0 {
             let falsifyClock = Stopwatch()
             let falsifier = Falsifier(network: network, specification: specification,

@@ -8,6 +8,17 @@ struct SearchOptions: Sendable {
     /// Upper bound on the up-front falsifier's time, seconds: sat instances are found in the first
     /// second or two; the rest of the time is better spent searching.
     var falsifyMaxSeconds = 2.0
+    /// Lower bound on it, seconds (never more than a quarter of the limit): 2 % of a 30 s limit is
+    /// 0.6 s, which a loaded machine can spend before the attack gets going (oval21
+    /// cifar_base_kw-img1697: sat in 0.22 s alone, missed at a 30 s limit under load).
+    var falsifyMinSeconds = 1.0
+
+    /// The up-front falsifier's time for a run limited to `timeout` seconds (0 when switched off).
+    func falsifyBudget(timeout: Double) -> Double {
+        guard falsifyShare > 0 else { return 0 }
+        let share = min(falsifyMaxSeconds, timeout * falsifyShare)
+        return max(share, min(falsifyMinSeconds, timeout / 4))
+    }
     /// Input boxes down to this depth also get a short gradient attack from their centre.
     var attackDepth = 5
     /// Seed of the attacks (from ``VerificationOptions/seed``).
