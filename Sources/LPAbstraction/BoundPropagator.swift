@@ -176,24 +176,8 @@ public struct BoundPropagator: Sendable {
                            bounds: NetworkBounds, lowerSlopes: [[Double]]?) -> Double {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
         if bounds.isInfeasible { return .infinity }
-        precondition(bounds.nodes.count == network.nodes.count,
-                     "lowerBound needs NetworkBounds from BoundPropagator.bounds (per-node bounds missing)")
-        var nodeBounds = bounds.nodes
-        nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
         // Re-apply the assignment, so a caller passing looser bounds still gets its phases used.
-        if let assignment {
-            for (layer, relu) in reluNodes.enumerated() {
-                let p = network.nodes[relu].inputs[0]
-                for (i, phase) in assignment.phases[layer].enumerated() {
-                    switch phase {
-                    case .active?: nodeBounds[p].lower[i] = Swift.max(nodeBounds[p].lower[i], 0)
-                    case .inactive?: nodeBounds[p].upper[i] = Swift.min(nodeBounds[p].upper[i], 0)
-                    case nil: break
-                    }
-                    if nodeBounds[p].lower[i] > nodeBounds[p].upper[i] { return .infinity }
-                }
-            }
-        }
+        guard let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else { return .infinity }
         var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
         for (k, b) in nodeBounds.enumerated() {
             if case .relu = network.nodes[k].operation {
@@ -214,6 +198,29 @@ public struct BoundPropagator: Sendable {
         }
         let interval = SoundArithmetic.lower(value, error: SoundArithmetic.dotError(absoluteSum: absolute, terms: c.count))
         return Swift.max(symbolic, interval)
+    }
+
+    /// The per-node bounds that back-substitution relaxes: `bounds.nodes` with the box as node 0
+    /// and the assignment re-applied to the ReLU inputs. `nil` when the assignment empties a
+    /// neuron's range.
+    func regionBounds(box: Box, assignment: PhaseAssignment?, bounds: NetworkBounds) -> [LayerBounds]? {
+        precondition(bounds.nodes.count == network.nodes.count,
+                     "needs NetworkBounds from BoundPropagator.bounds (per-node bounds missing)")
+        var nodeBounds = bounds.nodes
+        nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
+        guard let assignment else { return nodeBounds }
+        for (layer, relu) in reluNodes.enumerated() {
+            let p = network.nodes[relu].inputs[0]
+            for (i, phase) in assignment.phases[layer].enumerated() {
+                switch phase {
+                case .active?: nodeBounds[p].lower[i] = Swift.max(nodeBounds[p].lower[i], 0)
+                case .inactive?: nodeBounds[p].upper[i] = Swift.min(nodeBounds[p].upper[i], 0)
+                case nil: break
+                }
+                if nodeBounds[p].lower[i] > nodeBounds[p].upper[i] { return nil }
+            }
+        }
+        return nodeBounds
     }
 
     /// Whether `node` is a dense or convolution node whose input is the network input.

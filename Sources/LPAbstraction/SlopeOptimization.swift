@@ -54,8 +54,7 @@ extension BoundPropagator {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
         let defaultBound = lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: nil)
         guard !bounds.isInfeasible, defaultBound < .infinity,
-              let nodeBounds = Self.regionBounds(network: network, reluNodes: reluNodes, box: box,
-                                                 assignment: assignment, bounds: bounds) else {
+              let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
             let fallback = initialSlopes ?? network.reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }
             return OptimizedLowerBound(bound: .infinity, defaultBound: .infinity, slopes: fallback, iterations: 0)
         }
@@ -75,29 +74,6 @@ extension BoundPropagator {
         return OptimizedLowerBound(bound: defaultBound, defaultBound: defaultBound, slopes: optimizer.slopes(), iterations: steps)
     }
 
-    /// The per-node bounds that ``lowerBound(outputCoefficients:box:assignment:bounds:lowerSlopes:)``
-    /// relaxes: `bounds.nodes` with the box as node 0 and the assignment re-applied to the ReLU
-    /// inputs. `nil` when the assignment empties a neuron's range.
-    static func regionBounds(network: Network, reluNodes: [Int], box: Box, assignment: PhaseAssignment?,
-                             bounds: NetworkBounds) -> [LayerBounds]? {
-        precondition(bounds.nodes.count == network.nodes.count,
-                     "optimizedLowerBound needs NetworkBounds from BoundPropagator.bounds (per-node bounds missing)")
-        var nodeBounds = bounds.nodes
-        nodeBounds[0] = LayerBounds(lower: box.lower, upper: box.upper)
-        guard let assignment else { return nodeBounds }
-        for (layer, relu) in reluNodes.enumerated() {
-            let p = network.nodes[relu].inputs[0]
-            for (i, phase) in assignment.phases[layer].enumerated() {
-                switch phase {
-                case .active?: nodeBounds[p].lower[i] = Swift.max(nodeBounds[p].lower[i], 0)
-                case .inactive?: nodeBounds[p].upper[i] = Swift.min(nodeBounds[p].upper[i], 0)
-                case nil: break
-                }
-                if nodeBounds[p].lower[i] > nodeBounds[p].upper[i] { return nil }
-            }
-        }
-        return nodeBounds
-    }
 }
 
 /// Projected Adam ascent on the back-substituted lower bound of one objective over the lower

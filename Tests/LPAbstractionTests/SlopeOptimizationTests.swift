@@ -63,8 +63,7 @@ final class SlopeOptimizationTests: XCTestCase {
             let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.5...1.5)
             let propagator = BoundPropagator(network: network)
             let bounds = propagator.bounds(box: box)
-            let nodeBounds = BoundPropagator.regionBounds(network: network, reluNodes: network.reluNodes, box: box,
-                                                          assignment: nil, bounds: bounds)!
+            let nodeBounds = propagator.regionBounds(box: box, assignment: nil, bounds: bounds)!
             let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
             let slopes = network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: 0.1...0.9, using: &rng) } }
             var optimizer = SlopeOptimizer(network: network, reluNodes: network.reluNodes, objective: c,
