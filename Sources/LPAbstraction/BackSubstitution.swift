@@ -10,6 +10,8 @@ struct ReLURelaxation {
     var lowerSlope: [Double]
     var upperSlope: [Double]
     var upperIntercept: [Double]
+    /// Whether each neuron is unstable (`l < 0 < u`): only those have a free lower slope.
+    var isUnstable: [Bool]
 
     /// The relaxation for pre-activation bounds `x` (assignment already applied), with optional
     /// lower slopes for the unstable neurons (adaptive when `nil`).
@@ -18,6 +20,7 @@ struct ReLURelaxation {
         lowerSlope = [Double](repeating: 0, count: n)
         upperSlope = lowerSlope
         upperIntercept = lowerSlope
+        isUnstable = [Bool](repeating: false, count: n)
         for i in 0..<n {
             let l = x.lower[i], u = x.upper[i]
             if l >= 0 {
@@ -26,6 +29,7 @@ struct ReLURelaxation {
             } else if u <= 0 {
                 continue
             } else {
+                isUnstable[i] = true
                 let s = (u / (u - l).nextDown).nextUp
                 upperSlope[i] = s
                 upperIntercept[i] = (-l * s).nextUp
@@ -135,7 +139,14 @@ struct BackSubstitutionContext {
     /// `≥ 0` (the neuron is stable) stops with those bounds instead of going on to the input. On
     /// convolutional networks most neurons that interval arithmetic leaves unstable are decided a
     /// layer or two back, and the deep steps near the input are the expensive ones.
-    mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int, stopPairsAtDecision: Bool = false) -> [Double] {
+    ///
+    /// `rowLowerSlopes`, when given, holds per-row lower slopes for some ReLU nodes (by node index,
+    /// `rowCount × size` row-major, one row per row of `rows`): they replace the relaxation's lower
+    /// slope of that row's *unstable* neurons. Every slope in `[0, 1]` gives a valid lower line
+    /// (`max(x, 0) ≥ αx` for all `x`), so they are clamped there and a non-finite one falls back to
+    /// the relaxation's own; stable neurons keep their exact pieces.
+    mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int, stopPairsAtDecision: Bool = false,
+                              rowLowerSlopes: [Int: [Double]]? = nil) -> [Double] {
         let nodes = network.nodes
         var R = rowCount
         // Original row of each row still being back-substituted, and the best sound bound seen for
@@ -313,6 +324,7 @@ struct BackSubstitutionContext {
                 var (out, old) = target(p)
                 var absolute = [Double](repeating: 0, count: R)
                 let m = magnitudes[p]
+                let perRow = rowLowerSlopes?[j]
                 relaxation.lowerSlope.withUnsafeBufferPointer { lo in
                     relaxation.upperSlope.withUnsafeBufferPointer { up in
                         relaxation.upperIntercept.withUnsafeBufferPointer { ic in
@@ -326,7 +338,12 @@ struct BackSubstitutionContext {
                                             if lam == 0 { continue }
                                             let v: Double
                                             if lam >= 0 {
-                                                v = lam * lo[e]
+                                                var slope = lo[e]
+                                                if let perRow, relaxation.isUnstable[e] {
+                                                    let alpha = perRow[rowIndex[r] * outSize + e]
+                                                    if alpha.isFinite { slope = Swift.min(Swift.max(alpha, 0), 1) }
+                                                }
+                                                v = lam * slope
                                             } else {
                                                 v = lam * up[e]
                                                 let t = lam * ic[e]

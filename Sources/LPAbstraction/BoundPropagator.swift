@@ -24,6 +24,9 @@ public struct BoundPropagator: Sendable {
     var chunkSize = 256
     /// The last symbolic bounds of a region with no phase fixed, shared by every copy.
     let rootMemo = RootBoundsMemo()
+    /// The last optimised bounds (``optimizedRootBounds(box:iterations:deadline:)``) of a region
+    /// with no phase fixed, shared by every copy.
+    let optimizedRootMemo = RootBoundsMemo()
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -221,14 +224,6 @@ public struct BoundPropagator: Sendable {
             }
         }
         return nodeBounds
-    }
-
-    /// Whether `node` is a dense or convolution node whose input is the network input.
-    private func readsInputAffinely(_ node: Node) -> Bool {
-        switch node.operation {
-        case .dense, .convolution: return node.inputs[0] == 0
-        default: return false
-        }
     }
 
     /// Tightens `b` (bounds of node `node`) for the given neurons by back-substitution, in chunks

@@ -356,19 +356,26 @@ enum GLPKBranchAndBound {
         let inputSize: Int
         let deadline: ContinuousClock.Instant
         let onSolution: ([Double]) -> Bool
+        let harvestRelaxations: Bool
         var harvested = false
         var timedOut = false
-        init(inputSize: Int, deadline: ContinuousClock.Instant, onSolution: @escaping ([Double]) -> Bool) {
+        init(inputSize: Int, deadline: ContinuousClock.Instant, harvestRelaxations: Bool,
+             onSolution: @escaping ([Double]) -> Bool) {
             self.inputSize = inputSize
             self.deadline = deadline
+            self.harvestRelaxations = harvestRelaxations
             self.onSolution = onSolution
         }
     }
 
     /// Runs branch-and-bound on `problem`, whose columns `1...inputSize` are the network inputs.
     /// `onSolution` receives the input part of every integer-feasible solution and returns whether
-    /// to stop the search there (`.harvested`).
+    /// to stop the search there (`.harvested`). With `harvestRelaxations` it also receives the input
+    /// part of every node's LP optimum (`GLP_IHEUR`): any input of the box is a candidate witness
+    /// once the caller has run the network on it, and the node LPs, pushed towards the objective,
+    /// land on useful inputs long before branching makes them integer.
     static func solve(_ problem: OpaquePointer, inputSize: Int, deadline: ContinuousClock.Instant,
+                      harvestRelaxations: Bool = false,
                       onSolution: @escaping ([Double]) -> Bool) -> GLPKBranchAndBoundOutcome {
         guard let ms = milliseconds(until: deadline) else { return .timeout }
         // glp_intopt without its presolver needs an optimal LP basis first; the presolver is off so
@@ -388,7 +395,8 @@ enum GLPKBranchAndBound {
             return .failed("the MILP's LP relaxation ended with status \(glp_get_status(problem))")
         }
 
-        let context = CallbackContext(inputSize: inputSize, deadline: deadline, onSolution: onSolution)
+        let context = CallbackContext(inputSize: inputSize, deadline: deadline, harvestRelaxations: harvestRelaxations,
+                                      onSolution: onSolution)
         let info = Unmanaged.passRetained(context)
         defer { info.release() }
         var parameters = glp_iocp()
@@ -407,8 +415,16 @@ enum GLPKBranchAndBound {
                 glp_ios_terminate(tree)
                 return
             }
-            guard glp_ios_reason(tree) == GLP_IBINGO, let problem = glp_ios_get_prob(tree) else { return }
-            let x = (0..<context.inputSize).map { glp_mip_col_val(problem, Int32($0 + 1)) }
+            let reason = glp_ios_reason(tree)
+            guard let problem = glp_ios_get_prob(tree) else { return }
+            let x: [Double]
+            if reason == GLP_IBINGO {
+                x = (0..<context.inputSize).map { glp_mip_col_val(problem, Int32($0 + 1)) }
+            } else if reason == GLP_IHEUR && context.harvestRelaxations {
+                x = (0..<context.inputSize).map { glp_get_col_prim(problem, Int32($0 + 1)) }
+            } else {
+                return
+            }
             if context.onSolution(x) {
                 context.harvested = true
                 glp_ios_terminate(tree)

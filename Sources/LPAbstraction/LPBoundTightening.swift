@@ -74,3 +74,64 @@ extension BoundPropagator {
         return result
     }
 }
+
+/// The triangle LP that bounds the pre-activations of one ReLU layer, as small as it can be.
+///
+/// When the layer's pre-activation is a dense node, each neuron's pre-activation is the affine
+/// function `w_i·v + b_i` of the dense node's input `v`: the LP ends at `v` and optimises that
+/// function, leaving out the layer's other rows (on a 2×800 network, 800 dense rows of the 801
+/// the whole model would hold) and everything after. Otherwise it ends at the pre-activation node.
+/// Either way it is a relaxation of the whole-network LP, so its bounds are sound. Phases a
+/// `region` fixes are not implied by the bounds but define where the bounds must hold, so the
+/// model keeps every layer the region fixes, and the whole dense layer when that reaches it.
+///
+/// Not thread-safe: create, use and destroy on one thread (it owns an ``LPRelaxation``).
+final class LayerBoundLP {
+    let layer: Int
+    let lp: LPRelaxation
+    private let dense: DenseLayer?
+    private let source: Int
+
+    /// Builds the LP for ReLU layer `layer` with `bounds` (sound for the box and `assignment`);
+    /// `boxBounds` as in ``LPRelaxation/init(network:box:bounds:assignment:boxBounds:through:)``;
+    /// `region`, the phases that define the region (``StableNeuronDetector/classify(box:assignment:mode:deadline:seed:)``).
+    init(network: Network, layer: Int, box: Box, bounds: NetworkBounds, assignment: PhaseAssignment,
+         boxBounds: NetworkBounds?, region: PhaseAssignment?) throws {
+        self.layer = layer
+        let reluNodes = network.reluNodes
+        let pre = network.nodes[reluNodes[layer]].inputs[0]
+        let regionEnd = region?.phases.lastIndex(where: { $0.contains { $0 != nil } })
+        if case .dense(let d) = network.nodes[pre].operation, network.nodes[pre].inputs[0] > 0, (regionEnd ?? -1) < layer {
+            dense = d
+            source = network.nodes[pre].inputs[0]
+        } else {
+            dense = nil
+            source = Swift.max(pre, regionEnd.map { reluNodes[$0] } ?? 0)
+        }
+        // A neuron the region fixes inactive has `upper ≤ 0` because the region says so: leaving it
+        // out would drop the constraint that defines the region, so it stays in.
+        var prune = boxBounds
+        if let region, prune != nil {
+            for (l, phases) in region.phases.enumerated() {
+                for (i, phase) in phases.enumerated() where phase != nil { prune!.preActivation[l].upper[i] = .infinity }
+            }
+        }
+        lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment,
+                              boxBounds: prune, through: source)
+    }
+
+    /// Re-fixes phases and tightens bounds (see ``LPRelaxation/update(bounds:assignment:)``).
+    func update(bounds: NetworkBounds, assignment: PhaseAssignment) {
+        lp.update(bounds: bounds, assignment: assignment)
+    }
+
+    /// A sound lower (upper, with `maximize`) bound of neuron `index`'s pre-activation over the LP.
+    func optimize(_ index: Int, maximize: Bool, deadline: ContinuousClock.Instant?) -> LPOutcome {
+        guard let dense else {
+            return lp.minimize(preActivationOf: NeuronID(layer: layer, index: index), maximize: maximize, deadline: deadline)
+        }
+        let n = dense.weights.columns
+        let row = Array(dense.weights.values[(index * n)..<((index + 1) * n)])
+        return lp.minimize(node: source, coefficients: row, constant: dense.bias[index], maximize: maximize, deadline: deadline)
+    }
+}

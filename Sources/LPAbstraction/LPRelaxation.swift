@@ -62,6 +62,12 @@ public final class LPRelaxation {
     private var assignment: PhaseAssignment
     /// The contradicting ReLU layer when the bounds themselves are infeasible.
     private var trivialInfeasibleLayer: Int?
+    /// Whether solves start with the primal simplex rather than the dual one. Bound tightening
+    /// changes only the objective between solves, so the last optimal basis stays primal feasible
+    /// and the primal simplex continues from it, where the dual simplex would first have to
+    /// restore dual feasibility (on the digits networks several times slower). The search, whose
+    /// solves change bounds and phases and so keep the basis dual feasible, keeps the default.
+    public var prefersPrimalSimplex = false
 
     /// Builds the LP for `network` over `box`, with variable bounds from `bounds` (which must come
     /// from ``BoundPropagator/bounds(box:assignment:method:)`` for this box and assignment, or be a
@@ -72,14 +78,20 @@ public final class LPRelaxation {
     /// 0 in every sub-problem of the box), which on image networks removes most of the matrix and
     /// makes every later solve proportionally cheaper. Later ``update(bounds:assignment:)`` calls
     /// must stay within the same box.
+    ///
+    /// `lastNode`, when given, ends the model at that node: the nodes after it are left out, which
+    /// only relaxes the LP (every point of the whole model restricts to one of the truncated model),
+    /// so its bounds stay sound. Bound tightening of a neuron needs nothing after the ReLU layer
+    /// before it (see ``minimize(node:coefficients:constant:maximize:deadline:)``), and each
+    /// simplex call refactorises the basis, whose cost grows faster than the model.
     public init(network: Network, box: Box, bounds: NetworkBounds, assignment: PhaseAssignment,
-                boxBounds: NetworkBounds? = nil) throws {
+                boxBounds: NetworkBounds? = nil, through lastNode: Int? = nil) throws {
         self.network = network
         self.reluNodes = network.reluNodes
         self.bounds = bounds
         self.assignment = assignment
         try GLPKNetworkModel.validate(bounds, box: box, network: network)
-        model = GLPKNetworkModel(network: network, box: box, bounds: bounds)
+        model = GLPKNetworkModel(network: network, box: box, bounds: bounds, through: lastNode)
         if let boxBounds, !boxBounds.isInfeasible, boxBounds.preActivation.count == network.reluNodes.count {
             model.leftOut = boxBounds.preActivation.map { $0.upper.map { $0 <= 0 } }
         }
@@ -112,7 +124,9 @@ public final class LPRelaxation {
 
     /// Sets the two rows and the column bounds of every ReLU from the current phases and bounds.
     private func applyPhases() {
-        for (layer, relu) in reluNodes.enumerated() {
+        // Only the ReLU layers the model reaches have rows (see `lastNode`).
+        for layer in reluRows.indices {
+            let relu = reluNodes[layer]
             let x = model.columnStart[network.nodes[relu].inputs[0]]
             let y = model.columnStart[relu]
             let pre = bounds.preActivation[layer]
@@ -161,6 +175,7 @@ extension LPRelaxation {
     /// Adds `Σ c_j y_j ≤ rhs` over the outputs (the violation conjunction of a property).
     public func addOutputConstraint(coefficients: [Double], rhs: Double) {
         precondition(coefficients.count == network.outputSize, "expected \(network.outputSize) output coefficients")
+        precondition(network.output <= model.lastNode, "the LP does not model the output")
         addConstraint(start: model.columnStart[network.output], coefficients: coefficients, rhs: rhs, depth: -1)
     }
 
@@ -192,7 +207,7 @@ extension LPRelaxation {
             // The GLPK model was never built for the earlier, infeasible bounds.
             preconditionFailure("LPRelaxation: update after construction with infeasible bounds is not supported; build a new one")
         }
-        for (k, node) in network.nodes.enumerated() where k > 0 {
+        for (k, node) in network.nodes.enumerated() where k > 0 && k <= model.lastNode {
             let start = model.columnStart[k]
             let b = bounds.nodes[k]
             for i in 0..<node.size {
@@ -200,7 +215,9 @@ extension LPRelaxation {
                 model.columnUpper[start + i] = b.upper[i]
             }
         }
-        for j in model.columnStart[1]..<model.columnLower.count { model.setColumnBounds(j, in: problem) }
+        if model.columnStart.count > 1 {
+            for j in model.columnStart[1]..<model.columnLower.count { model.setColumnBounds(j, in: problem) }
+        }
         applyPhases()
     }
 
@@ -209,6 +226,7 @@ extension LPRelaxation {
     /// optimal input point.
     public func minimize(outputCoefficients: [Double], deadline: ContinuousClock.Instant?) -> LPOutcome {
         precondition(outputCoefficients.count == network.outputSize, "expected \(network.outputSize) output coefficients")
+        precondition(network.output <= model.lastNode, "the LP does not model the output")
         let start = model.columnStart[network.output]
         var objective: [(Int, Double)] = []
         for (j, c) in outputCoefficients.enumerated() where c != 0 { objective.append((start + j, c)) }
@@ -218,7 +236,9 @@ extension LPRelaxation {
     /// Minimises (or, with `maximize`, maximises) the pre-activation of a ReLU neuron. When
     /// maximising, `value` is a sound *upper* bound of the maximum.
     public func minimize(preActivationOf neuron: NeuronID, maximize: Bool, deadline: ContinuousClock.Instant?) -> LPOutcome {
-        let x = model.columnStart[network.nodes[reluNodes[neuron.layer]].inputs[0]] + neuron.index
+        let node = network.nodes[reluNodes[neuron.layer]].inputs[0]
+        precondition(node <= model.lastNode, "the LP does not model the pre-activations of ReLU layer \(neuron.layer)")
+        let x = model.columnStart[node] + neuron.index
         let outcome = solve(objective: [(x, maximize ? -1 : 1)], deadline: deadline)
         if maximize, case .optimal(let value, let input) = outcome {
             return .optimal(value: -value, input: input)
@@ -226,10 +246,43 @@ extension LPRelaxation {
         return outcome
     }
 
+    /// Minimises (or, with `maximize`, maximises) the affine function `Σ_j c_j v_j + constant` of
+    /// the values `v` of node `node`. The pre-activation of a neuron of a dense layer is such a
+    /// function of the layer's input, so an LP that ends at that input (`through:`) bounds it
+    /// without the layer's other rows: for the last layer of a wide network, nearly all the matrix.
+    /// `value` is a sound lower (upper, when maximising) bound, the constant added with outward
+    /// rounding.
+    public func minimize(node: Int, coefficients: [Double], constant: Double, maximize: Bool,
+                         deadline: ContinuousClock.Instant?) -> LPOutcome {
+        precondition(node <= model.lastNode, "the LP does not model node \(node)")
+        precondition(coefficients.count == network.nodes[node].size, "expected \(network.nodes[node].size) coefficients")
+        let start = model.columnStart[node], sign = maximize ? -1.0 : 1.0
+        var objective: [(Int, Double)] = []
+        for (j, c) in coefficients.enumerated() where c != 0 { objective.append((start + j, sign * c)) }
+        let outcome = solve(objective: objective, deadline: deadline)
+        guard case .optimal(let value, let input) = outcome else { return outcome }
+        // `value` bounds `Σ sign·c_j v_j` from below; the rounded sum is within half an ulp of the
+        // exact one, so one step down keeps it a lower bound.
+        let lower = (value + sign * constant).nextDown
+        guard !lower.isNaN else { return .failed("the rigorous bound of the LP optimum is not a number") }
+        return .optimal(value: maximize ? -lower : lower, input: input)
+    }
+
+    /// The dual values of the last solution's triangle upper rows (`y − s·x ≤ t`) of ReLU layer
+    /// `layer`, 0 where the neuron is not relaxed: how fast the objective would improve were the
+    /// row tightened, i.e. how much that neuron's relaxation costs the bound. Heuristics only
+    /// (branching), never a proof; empty when the LP does not model the layer.
+    public func triangleDuals(layer: Int) -> [Double] {
+        guard trivialInfeasibleLayer == nil, layer < reluRows.count else { return [] }
+        return reluRows[layer].map { rows in
+            rows.slopeEntry < 0 || !model.rowUpper[rows.second].isFinite ? 0 : glp_get_row_dual(problem, Int32(rows.second))
+        }
+    }
+
     /// The value of the last solution's variables for one node (GLPK's floating-point primal):
     /// heuristics only (the search branches on where the relaxation is slack), never a proof.
     public func primalValues(ofNode k: Int) -> [Double] {
-        guard trivialInfeasibleLayer == nil else { return [] }
+        guard trivialInfeasibleLayer == nil, k <= model.lastNode else { return [] }
         return (0..<network.nodes[k].size).map { glp_get_col_prim(problem, Int32(model.columnStart[k] + $0)) }
     }
 
@@ -245,7 +298,7 @@ extension LPRelaxation {
         glp_init_smcp(&parameters)
         parameters.msg_lev = GLP_MSG_OFF
         parameters.presolve = GLP_OFF
-        parameters.meth = GLP_DUALP
+        parameters.meth = prefersPrimalSimplex ? GLP_PRIMAL : GLP_DUALP
         var code: Int32 = 0
         for attempt in 0..<3 {
             if let deadline {
@@ -258,7 +311,7 @@ extension LPRelaxation {
             if code == GLP_EBADB || code == GLP_ESING || code == GLP_ECOND {
                 // The warm basis went bad (e.g. after many updates): start from an advanced basis.
                 glp_adv_basis(problem, 0)
-                if attempt == 1 { parameters.meth = GLP_PRIMAL }
+                if attempt == 1 { parameters.meth = prefersPrimalSimplex ? GLP_DUALP : GLP_PRIMAL }
                 continue
             }
             if code == GLP_EFAIL && attempt == 0 {

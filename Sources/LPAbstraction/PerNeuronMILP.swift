@@ -88,7 +88,8 @@ extension DetectorRun {
     /// No sampling and no attack: the MILPs alone find the witnesses, as in the earlier method.
     mutating func classifyWithPerNeuronMILPs() {
         let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
-                                           proved: proved, nodeLimit: configuration.certificationNodeLimit)
+                                           proved: proved, nodeLimit: configuration.certificationNodeLimit,
+                                           region: book.region)
         for layer in reluNodes.indices {
             guard timeLeft else { return }
             if layer > 0 {

@@ -6,9 +6,11 @@ enum CertificationOutcome: Equatable {
     case proved
     /// A rigorous witness of the opposite sign was recorded: the neuron is not stable that way.
     case refuted
-    /// Deadline, node limit, or a numerical dead end (an exact leaf whose optimum point fails the
-    /// rigorous check): nothing is claimed.
+    /// Node limit, or a numerical dead end (an exact leaf whose optimum point fails the rigorous
+    /// check): nothing is claimed, and more time would not change that.
     case unknown
+    /// The deadline passed first: nothing is claimed, but a later try with more time may succeed.
+    case timeout
 }
 
 /// Proves a neuron stable with sound arithmetic only: branch-and-bound over the phases of the
@@ -33,16 +35,24 @@ final class StabilityCertifier {
     var proved: PhaseAssignment
     /// Branch-and-bound nodes one proof may use.
     var nodeLimit: Int
-    private var lp: LPRelaxation?
+    /// One LP per layer of the neurons proved (see ``LayerBoundLP``), reused across their proofs.
+    private var lps: [Int: LayerBoundLP] = [:]
+    /// The global bounds the certifier was created with: what they prove stably inactive is so in
+    /// every branch, so those neurons are left out of every LP.
+    private let boxBounds: NetworkBounds
+    /// The phases that define the region (see ``LayerBoundLP``), `nil` for the whole box.
+    private let region: PhaseAssignment?
     /// Total branch-and-bound nodes explored (statistics).
     private(set) var nodesExplored = 0
 
     init(network: Network, box: Box, propagator: BoundPropagator, globalBounds: NetworkBounds,
-         proved: PhaseAssignment, nodeLimit: Int) {
+         proved: PhaseAssignment, nodeLimit: Int, region: PhaseAssignment? = nil) {
+        self.region = region
         self.network = network
         self.box = box
         self.propagator = propagator
         self.globalBounds = globalBounds
+        self.boxBounds = globalBounds
         self.proved = proved
         self.nodeLimit = nodeLimit
     }
@@ -54,7 +64,7 @@ final class StabilityCertifier {
         var stack = [proved]
         var explored = 0
         while let assignment = stack.popLast() {
-            if ContinuousClock.now >= deadline { return .unknown }
+            if ContinuousClock.now >= deadline { return .timeout }
             explored += 1
             nodesExplored += 1
             if explored > nodeLimit { return .unknown }
@@ -63,20 +73,26 @@ final class StabilityCertifier {
             if maximize ? pre.upper[neuron.index] <= 0 : pre.lower[neuron.index] >= 0 { continue }
 
             let outcome: LPOutcome
+            let lp: LayerBoundLP
             do {
-                if let lp {
+                if let cached = lps[neuron.layer] {
+                    lp = cached
                     lp.update(bounds: bounds, assignment: assignment)
                 } else {
-                    lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: assignment)
+                    lp = try LayerBoundLP(network: network, layer: neuron.layer, box: box, bounds: bounds,
+                                          assignment: assignment, boxBounds: boxBounds, region: region)
+                    lps[neuron.layer] = lp
                 }
-                outcome = lp!.minimize(preActivationOf: neuron, maximize: maximize, deadline: deadline)
+                outcome = lp.optimize(neuron.index, maximize: maximize, deadline: deadline)
             } catch {
                 return .unknown
             }
             switch outcome {
             case .infeasible:
                 continue
-            case .timeout, .failed:
+            case .timeout:
+                return .timeout
+            case .failed:
                 return .unknown
             case .optimal(let value, let input):
                 if maximize ? value <= 0 : value >= 0 { continue }
@@ -84,7 +100,7 @@ final class StabilityCertifier {
                 let refuted = maximize ? book.positive[neuron.layer][neuron.index] != nil
                                        : book.negative[neuron.layer][neuron.index] != nil
                 if refuted { return .refuted }
-                guard let split = branchingNeuron(before: neuron.layer, bounds: bounds, assignment: assignment) else {
+                guard let split = branchingNeuron(before: neuron.layer, bounds: bounds, assignment: assignment, lp: lp.lp) else {
                     return .unknown
                 }
                 // Depth first, exploring the phase the LP point sits in last (popped first): it
@@ -122,21 +138,27 @@ final class StabilityCertifier {
     }
 
     /// The free, unstable neuron of an earlier layer to split on: the one whose triangle
-    /// relaxation the LP optimum exploits most (largest `y − max(x, 0)` at the LP point; fixing
-    /// its phase cuts that point off), ties broken by the triangle's height `−l·u/(u − l)`.
-    private func branchingNeuron(before layer: Int, bounds: NetworkBounds, assignment: PhaseAssignment) -> NeuronID? {
+    /// relaxation costs the LP bound most, estimated as the gap `y − max(x, 0)` at the LP point
+    /// (fixing the phase cuts that point off) times the dual value of the triangle's upper row (how
+    /// much the objective moves per unit of that gap: a wide gap the objective does not care about
+    /// is not worth a split), ties broken by the gap alone, then the triangle's height
+    /// `−l·u/(u − l)`.
+    private func branchingNeuron(before layer: Int, bounds: NetworkBounds, assignment: PhaseAssignment,
+                                 lp: LPRelaxation) -> NeuronID? {
         var best: NeuronID?
-        var bestScore = (gap: -1.0, height: 0.0)
+        var bestScore = (estimate: -1.0, gap: -1.0, height: 0.0)
         let reluNodes = network.reluNodes
         for l in 0..<layer {
             let pre = bounds.preActivation[l]
-            let x = lp?.primalValues(ofNode: network.nodes[reluNodes[l]].inputs[0]) ?? []
-            let y = lp?.primalValues(ofNode: reluNodes[l]) ?? []
+            let x = lp.primalValues(ofNode: network.nodes[reluNodes[l]].inputs[0])
+            let y = lp.primalValues(ofNode: reluNodes[l])
+            let duals = lp.triangleDuals(layer: l)
             for i in pre.lower.indices where assignment.phases[l][i] == nil {
                 let lo = pre.lower[i], up = pre.upper[i]
                 guard lo < 0 && up > 0 else { continue }
                 let gap = x.isEmpty || y.isEmpty ? 0 : Swift.max(0, y[i] - Swift.max(x[i], 0))
-                let score = (gap: gap, height: -lo * up / (up - lo))
+                let estimate = duals.isEmpty || !duals[i].isFinite ? 0 : gap * Swift.abs(duals[i])
+                let score = (estimate: estimate, gap: gap, height: -lo * up / (up - lo))
                 if best == nil || score > bestScore {
                     best = NeuronID(layer: l, index: i)
                     bestScore = score

@@ -55,6 +55,8 @@ final class StabilityMILP {
         let through = region?.phases.lastIndex(where: { $0.contains { $0 != nil } }).map { reluNodes[$0] } ?? 0
         let lastNode = Swift.max(candidates.map { network.nodes[reluNodes[$0.neuron.layer]].inputs[0] }.max() ?? 0, through)
         var model = GLPKNetworkModel(network: network, box: box, bounds: bounds, through: lastNode)
+        model.leftOut = Self.leftOut(network: network, bounds: bounds, candidates: candidates, region: region,
+                                     lastNode: lastNode)
         model.addNetworkRows { model, layer, x, y in
             model.addBigMRows(layer: layer, x: x, y: y, bounds: bounds, assignment: assignment)
         }
@@ -87,11 +89,35 @@ final class StabilityMILP {
         glp_delete_prob(problem)
     }
 
+    /// The neurons the model can leave out (``GLPKNetworkModel/leftOut``): those stably inactive
+    /// under `bounds` (their output is exactly 0), and in the last layer modelled, whose outputs
+    /// feed nothing here, every neuron that is not a candidate. The model only proposes points that
+    /// the caller checks on the real network, so dropping rows merely loosens it; on a 2×800
+    /// network the last layer's 800 dense rows shrink to the candidates'. Neurons the region fixes
+    /// keep their rows, which hold MILP points inside the region.
+    private static func leftOut(network: Network, bounds: NetworkBounds, candidates: [StabilityCandidate],
+                                region: PhaseAssignment?, lastNode: Int) -> [[Bool]] {
+        let reluNodes = network.reluNodes
+        var leftOut = bounds.preActivation.map { $0.upper.map { $0 <= 0 } }
+        if let lastLayer = candidates.map(\.neuron.layer).max(), network.nodes[reluNodes[lastLayer]].inputs[0] == lastNode {
+            let wanted = Set(candidates.filter { $0.neuron.layer == lastLayer }.map(\.neuron.index))
+            for i in leftOut[lastLayer].indices where !wanted.contains(i) { leftOut[lastLayer][i] = true }
+        }
+        if let region {
+            for (l, phases) in region.phases.enumerated() {
+                for (i, phase) in phases.enumerated() where phase != nil { leftOut[l][i] = false }
+            }
+        }
+        return leftOut
+    }
+
     /// Runs branch-and-bound. `onSolution` receives the input part of every integer-feasible
-    /// solution GLPK finds and returns whether it supplied a new rigorous witness; on the first
-    /// that does, the search stops (`.harvested`) so the caller can drop refuted candidates.
+    /// solution GLPK finds, and of every node's LP optimum, and returns whether it supplied a new
+    /// rigorous witness; on the first that does, the search stops (`.harvested`) so the caller can
+    /// drop refuted candidates.
     func solve(deadline: ContinuousClock.Instant, onSolution: @escaping ([Double]) -> Bool) -> StabilityMILPOutcome {
-        switch GLPKBranchAndBound.solve(problem, inputSize: inputSize, deadline: deadline, onSolution: onSolution) {
+        switch GLPKBranchAndBound.solve(problem, inputSize: inputSize, deadline: deadline, harvestRelaxations: true,
+                                        onSolution: onSolution) {
         case .harvested: return .harvested
         case .finished: return .exhausted
         case .timeout: return .timeout

@@ -125,8 +125,15 @@ public struct StableNeuronDetector {
         public var milpMargin = 1e-6
         /// Fraction of the time left that the refutation MILP may use in exact mode.
         public var milpTimeShare = 0.1
+        /// Fraction of the time left that LP bound tightening may use in exact mode: its bounds
+        /// only sharpen the MILP's big-M constants and the proofs' triangles, which looser (still
+        /// sound) bounds would serve too, so it must not starve the steps that decide neurons.
+        public var lpTimeShare = 0.25
         /// Branch-and-bound nodes allowed per sound proof in exact mode.
         public var certificationNodeLimit = 4096
+        /// Fraction of the time left that the first pass of sound proofs shares out evenly among
+        /// the neurons to prove (the second pass retries the proofs cut short with the rest).
+        public var certificationFirstPassShare = 0.5
 
         /// The default configuration.
         public init() {}
@@ -384,38 +391,56 @@ struct DetectorRun {
     ///
     /// With `everyUnstable` (exact mode) the unstable neurons of the layers before the last
     /// undecided one are tightened too: the MILP's big-M constants and the proofs' triangles are
-    /// only as good as those bounds, and the LPs are cheap next to the MILP they shrink.
+    /// only as good as those bounds. Those LPs buy tightness, not soundness (looser bounds are just
+    /// as valid), so in exact mode the whole step runs under ``StableNeuronDetector/Configuration/lpTimeShare``
+    /// of the time left, and within a layer the undecided neurons come first (their LPs may prove
+    /// them stable), then the witnessed-unstable ones, widest triangle first.
     mutating func tightenWithLP(everyUnstable: Bool) {
         guard let lastLayer = undecided.map(\.layer).max(), timeLeft else { return }
-        let lp: LPRelaxation
-        do {
-            lp = try LPRelaxation(network: network, box: box, bounds: bounds, assignment: proved)
-        } catch {
-            return   // no LP, no tightening: the neurons stay as they are (never stable by default)
-        }
-        var stale = false
+        let lpDeadline = everyUnstable ? ContinuousClock.now + (deadline - ContinuousClock.now) * configuration.lpTimeShare
+                                       : deadline
+        // Proved phases only grow from here, so what the bounds now prove stably inactive stays
+        // so in every later LP: such neurons are left out for good (a fifth of the matrix and
+        // more on the L1-regularised networks).
+        let boxBounds = bounds
         for layer in 0...lastLayer {
+            guard ContinuousClock.now < lpDeadline else { break }
             // The first layer's LP equals its symbolic bound (nothing is relaxed before it).
             let tightenAll = everyUnstable && layer < lastLayer && layer > 0
-            let targets = proved.phases[layer].indices.map { NeuronID(layer: layer, index: $0) }.filter {
-                proved[$0] == nil && (tightenAll || book.wantPositive[layer][$0.index] || book.wantNegative[layer][$0.index])
+            let free = proved.phases[layer].indices.filter { proved.phases[layer][$0] == nil }
+            let open = free.filter { book.wantPositive[layer][$0] || book.wantNegative[layer][$0] }
+            var forBigM: [Int] = []
+            if tightenAll {
+                let pre = bounds.preActivation[layer]
+                // The triangle's height −l·u/(u − l): how much the relaxation (and big-M) loses.
+                forBigM = free.filter { !book.wantPositive[layer][$0] && !book.wantNegative[layer][$0] }
+                    .sorted { -pre.lower[$0] * pre.upper[$0] / (pre.upper[$0] - pre.lower[$0])
+                              > -pre.lower[$1] * pre.upper[$1] / (pre.upper[$1] - pre.lower[$1]) }
             }
+            let targets = (open + forBigM).map { NeuronID(layer: layer, index: $0) }
             if targets.isEmpty { continue }
-            if stale {
-                lp.update(bounds: bounds, assignment: proved)
-                stale = false
+            // One LP per layer, ending before it (see LayerBoundLP), built from the bounds the
+            // earlier layers' LPs tightened.
+            let lp: LayerBoundLP
+            do {
+                lp = try LayerBoundLP(network: network, layer: layer, box: box, bounds: bounds, assignment: proved,
+                                      boxBounds: boxBounds, region: book.region)
+            } catch {
+                return   // no LP, no tightening: the neurons stay as they are (never stable by default)
             }
+            // Successive solves change only the objective: the primal simplex continues from the last basis.
+            lp.lp.prefersPrimalSimplex = true
             var changed = false
             for neuron in targets {
                 let i = neuron.index
                 for maximize in [false, true] {
-                    guard timeLeft, proved[neuron] == nil else { break }
+                    guard ContinuousClock.now < lpDeadline, proved[neuron] == nil else { break }
                     // Minimising can only prove "active" (and refute "inactive" via its point):
                     // needed while a negative witness is missing, likewise maximising.
                     let wanted = maximize ? book.wantPositive[layer][i] : book.wantNegative[layer][i]
                     guard wanted || tightenAll else { continue }
-                    guard case .optimal(let value, let input) = lp.minimize(preActivationOf: neuron, maximize: maximize,
-                                                                            deadline: deadline) else { continue }
+                    guard case .optimal(let value, let input) = lp.optimize(i, maximize: maximize, deadline: lpDeadline)
+                    else { continue }
                     if maximize {
                         if value < bounds.preActivation[layer].upper[i] { tighten(neuron, upper: value); changed = true }
                         if value <= 0 { prove(neuron, .inactive); continue }
@@ -426,10 +451,7 @@ struct DetectorRun {
                     if wanted { book.record(input) }
                 }
             }
-            if changed && timeLeft {
-                refreshBounds()
-                stale = true
-            }
+            if changed && timeLeft { refreshBounds() }
         }
     }
 
@@ -497,32 +519,52 @@ struct DetectorRun {
 
     /// Sound proofs for every claim the MILP could not refute, layer by layer so each proved phase
     /// tightens the bounds of the layers after it.
+    ///
+    /// Proofs differ by orders of magnitude in cost, and one hard neuron must not take the time of
+    /// all the easy ones after it: the first pass gives each proof an even share of the time left
+    /// (see ``StableNeuronDetector/Configuration/certificationFirstPassShare``), the second pass
+    /// retries the proofs the first one cut short with whatever time remains.
     mutating func certifySurvivors() {
         guard !undecided.isEmpty, timeLeft else { return }
         let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
-                                           proved: proved, nodeLimit: configuration.certificationNodeLimit)
-        for layer in reluNodes.indices {
-            var changed = false
-            for neuron in undecided where neuron.layer == layer {
-                let (l, i) = (neuron.layer, neuron.index)
-                // A neuron lacking one sign can only be stable in the phase of the sign it has;
-                // lacking both, try inactive first (the commoner outcome in trained networks).
-                var goals: [Phase] = []
-                if book.wantPositive[l][i] { goals.append(.inactive) }
-                if book.wantNegative[l][i] { goals.append(.active) }
-                for goal in goals {
-                    guard timeLeft, proved[neuron] == nil else { break }
-                    if certifier.certify(neuron, goal: goal, book: &book, deadline: deadline) == .proved {
-                        prove(neuron, goal)
-                        certifier.proved = proved
-                        changed = true
+                                           proved: proved, nodeLimit: configuration.certificationNodeLimit,
+                                           region: book.region)
+        var cutShort: Set<NeuronID> = []
+        for pass in 0..<2 {
+            let survivors = undecided.filter { pass == 0 || cutShort.contains($0) }
+            guard !survivors.isEmpty, timeLeft else { return }
+            let left = deadline - ContinuousClock.now
+            let share = pass == 0 ? left * (configuration.certificationFirstPassShare / Double(survivors.count)) : left
+            for layer in reluNodes.indices {
+                var changed = false
+                for neuron in undecided where neuron.layer == layer && (pass == 0 || cutShort.contains(neuron)) {
+                    let (l, i) = (neuron.layer, neuron.index)
+                    // A neuron lacking one sign can only be stable in the phase of the sign it has;
+                    // lacking both, try inactive first (the commoner outcome in trained networks).
+                    var goals: [Phase] = []
+                    if book.wantPositive[l][i] { goals.append(.inactive) }
+                    if book.wantNegative[l][i] { goals.append(.active) }
+                    let proofDeadline = Swift.min(deadline, ContinuousClock.now + share)
+                    for goal in goals {
+                        guard timeLeft, proved[neuron] == nil else { break }
+                        switch certifier.certify(neuron, goal: goal, book: &book, deadline: proofDeadline) {
+                        case .proved:
+                            prove(neuron, goal)
+                            certifier.proved = proved
+                            changed = true
+                            cutShort.remove(neuron)
+                        case .timeout:
+                            cutShort.insert(neuron)
+                        case .refuted, .unknown:
+                            break
+                        }
                     }
                 }
-            }
-            if changed && timeLeft {
-                refreshBounds()
-                certifier.globalBounds = bounds
-                certifier.proved = proved
+                if changed && timeLeft {
+                    refreshBounds()
+                    certifier.globalBounds = bounds
+                    certifier.proved = proved
+                }
             }
         }
     }

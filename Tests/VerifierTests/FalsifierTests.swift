@@ -189,6 +189,25 @@ final class FalsifierTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(clock.now, deadline)
     }
 
+    /// Extremes of piecewise-linear networks sit on the boundary of the box: a share of the samples
+    /// must lie on faces (some coordinates at a bound, others strictly inside), not only at the
+    /// centre, the corners, or uniformly inside (where a face has probability zero).
+    func testSamplesLieOnFacesAsWellAsInside() {
+        let lower = [Double](repeating: -1, count: 6), upper = [Double](repeating: 2, count: 6)
+        var generator = SplitMix64(seed: 7)
+        var point: [Double] = []
+        var faces = 0, interior = 0
+        for index in 1..<1000 {
+            Falsifier.samplePoint(index, lower: lower, upper: upper, generator: &generator, into: &point)
+            XCTAssertTrue(point.indices.allSatisfy { point[$0] >= lower[$0] && point[$0] <= upper[$0] })
+            let atBound = point.indices.filter { point[$0] == lower[$0] || point[$0] == upper[$0] }.count
+            if atBound > 0 && atBound < point.count { faces += 1 }
+            if atBound == 0 { interior += 1 }
+        }
+        XCTAssertGreaterThan(faces, 300)
+        XCTAssertGreaterThan(interior, 300)
+    }
+
     func testStopsAtTheDeadline() {
         let spec = box2([[greaterOrEqual(0, 2)]])
         let falsifier = Falsifier(network: sumNetwork, specification: spec)

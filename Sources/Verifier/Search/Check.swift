@@ -13,6 +13,10 @@ final class Theory {
     var lpState: AnyObject?
     /// Set when the LP cannot be built or fails: the search then goes on with bounds alone.
     var lpUnavailable = false
+    /// Steps per layer and time factor of the root's optimised intermediate bounds
+    /// (``SearchOptions/rootIntermediateSlopeIterations``, ``SearchOptions/rootIntermediateSlopeBudget``).
+    var intermediateSlopeIterations = SearchOptions().rootIntermediateSlopeIterations
+    var intermediateSlopeBudget = SearchOptions().rootIntermediateSlopeBudget
 
     init(network: Network, problem: Problem, propagator: BoundPropagator) {
         self.network = network
@@ -42,10 +46,21 @@ final class Theory {
     ///
     /// With `slopeIterations` > 0, constraints that CROWN's adaptive slopes leave unrefuted get
     /// optimised slopes (alpha-CROWN, that many steps): within a few hundredths of the LP on
-    /// mnistfc at a tenth of its cost, which settles many problems before any LP or search.
+    /// mnistfc at a tenth of its cost, which settles many problems before any LP or search. Such
+    /// a root evaluation (no phase fixed) also optimises the intermediate bounds first, once per
+    /// box, within `intermediateSlopeBudget` times the time `deadline` leaves.
     func evaluate(box: Box, assignment: PhaseAssignment?, slopeIterations: Int = 0,
                   deadline: ContinuousClock.Instant? = nil) -> Evaluation {
-        let bounds = self.bounds(box: box, assignment: assignment)
+        var bounds = self.bounds(box: box, assignment: assignment)
+        // The root's own evaluation (the only one with slope steps) computes the optimised
+        // intermediate bounds once per box; `bounds(box:assignment:)` seeds everything after with them.
+        if slopeIterations > 0, intermediateSlopeIterations > 0, problem.refinedBounds == nil, !bounds.isInfeasible,
+           assignment?.phases.allSatisfy({ $0.allSatisfy { $0 == nil } }) ?? true {
+            let now = ContinuousClock.now
+            let intermediateDeadline = deadline.map { now + ($0 - now) * intermediateSlopeBudget }
+            bounds = propagator.optimizedRootBounds(box: box, iterations: intermediateSlopeIterations,
+                                                    deadline: intermediateDeadline)
+        }
         if bounds.isInfeasible || problem.triviallyRefuted {
             return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
         }
@@ -83,6 +98,9 @@ final class Theory {
     func bounds(box: Box, assignment: PhaseAssignment?) -> NetworkBounds {
         if let refined = problem.refinedBounds, box == problem.box {
             return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: refined)
+        }
+        if let optimized = propagator.rememberedOptimizedRootBounds(box: box) {
+            return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: optimized)
         }
         return propagator.bounds(box: box, assignment: assignment, method: .symbolic)
     }

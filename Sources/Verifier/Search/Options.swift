@@ -19,6 +19,8 @@ struct SearchOptions: Sendable {
         let share = min(falsifyMaxSeconds, timeout * falsifyShare)
         return max(share, min(falsifyMinSeconds, timeout / 4))
     }
+    /// Random points tried in every input-splitting box besides its centre (`InputSplitting`).
+    var samplesPerBox = 8
     /// Input boxes down to this depth also get a short gradient attack from their centre.
     var attackDepth = 5
     /// Seed of the attacks (from ``VerificationOptions/seed``).
@@ -32,13 +34,18 @@ struct SearchOptions: Sendable {
     /// has the best bound (2·d bound calls per split) for d ≤ this; above, by smear (one gradient).
     /// Off by default: on ACAS Xu smear needs about twice the nodes at a fifth of the cost.
     var bestBoundSplitMaxDimension = 0
-    /// Solve the LP on a sub-box when at most this many ReLUs are unstable there: the triangle LP
-    /// is then nearly exact. Kept low because one LP costs as much as ~30 bound computations on
-    /// ACAS Xu (measured), so splitting is usually cheaper.
-    var inputSplitLPMaxUnstable = 6
-    /// Hand a sub-box to the ReLU search when at most this many ReLUs are unstable there: a few
-    /// phase decisions settle it exactly, which input splitting can only approach.
+    /// Hand a sub-box to the ReLU search (bounds, LP with the whole conjunction, phase decisions)
+    /// when at most this many ReLUs are unstable there: a few phase decisions settle it exactly,
+    /// which input splitting can only approach.
     var inputSplitReLUSearchMaxUnstable = 2
+    /// Deeper than `inputSplitDeepDepth` splits, hand boxes over with up to this many unstable
+    /// ReLUs. Near-tight properties need it: on ACAS Xu 3_3 and 4_2 prop_2 the best point is only
+    /// 1e-3 from a violation, and input splitting alone refuted 9 % of the box in 30 s. Handing over
+    /// at 30 unstable everywhere solves both in about a minute but slows 1_1 prop_5 from 8 s to
+    /// 21 s; from depth 10 on it is 16 s (measured together on a loaded 2-core VM; at 20 or 50
+    /// unstable, or from depth 20, prop_2 is slower).
+    var inputSplitDeepReLUSearchMaxUnstable = 30
+    var inputSplitDeepDepth = 10
     /// Below this relative width a box is not split again (floating point stops helping); the
     /// ReLU search decides it instead.
     var minimumRelativeWidth = 1e-7
@@ -68,6 +75,16 @@ struct SearchOptions: Sendable {
     var rootSlopeIterations = 50
     /// Share of the time left that one problem's root slope optimisation may use.
     var rootSlopeShare = 0.02
+    /// Optimised-slope steps per layer for the root's intermediate bounds
+    /// (`BoundPropagator.optimizedRootBounds`); 0 switches them off. They are computed once per
+    /// input box and seed every conjunction's root and every search node, so they may take
+    /// `rootIntermediateSlopeBudget` times one problem's root slope time. mnistfc, best root
+    /// margin before → after (20 steps): 256x4 prop_0_0.03 −1.19 → −0.55 (218 → 164 unstable,
+    /// 0.6 s), 256x4 prop_8_0.05 −33.6 → −7.3, 256x6 prop_5_0.03 −441 → −90 (5 s); 256x2
+    /// prop_5_0.03 unsat in 9 s instead of 18.6 s. 50 steps gain little more (256x6 prop_0_0.03:
+    /// −517 → −507 for twice the time).
+    var rootIntermediateSlopeIterations = 20
+    var rootIntermediateSlopeBudget = 4.0
 
     // MARK: Stabilization
     /// Share of a problem's time the first, untightened ReLU search may use; then LP tightening

@@ -20,7 +20,9 @@ extension Theory {
     /// search refines them at every node, so one tightening pays off across the whole tree (the
     /// triangle relaxations of deep layers are where symbolic bounds are loosest).
     func tightenRoot(deadline: ContinuousClock.Instant, lpCalls: inout Int) -> RootTightening {
-        var bounds = propagator.bounds(box: problem.box, assignment: nil, method: .symbolic)
+        // From the best bounds known (the optimised root bounds, when computed): the refined
+        // bounds replace them as every node's seed, so they must not start looser.
+        var bounds = self.bounds(box: problem.box, assignment: nil)
         if bounds.isInfeasible { return RootTightening(refuted: true) }
         var changedAny = false
         for layer in network.reluNodes.indices {
