@@ -284,7 +284,7 @@ public struct Falsifier: Sendable {
     /// linear, so extremes are often reached on the boundary: on ACAS Xu 1_9 prop_7 one uniform
     /// point in a million violates the property and 650 face points in a million do.
     static func samplePoint(_ index: Int, lower: [Double], upper: [Double],
-                                    generator: inout SplitMix64, into point: inout [Double]) {
+                            generator: inout SplitMix64, into point: inout [Double]) {
         if point.count != lower.count { point = [Double](repeating: 0, count: lower.count) }
         if index == 0 {
             for i in point.indices { point[i] = lower[i] + 0.5 * (upper[i] - lower[i]) }

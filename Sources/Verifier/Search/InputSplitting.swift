@@ -166,13 +166,6 @@ enum InputSplitting {
             return nil
         }
 
-        /// Runs the real network on a point (clamped into the problem's box).
-        mutating func tryPoint(_ x: [Double]) -> Counterexample? {
-            let clock = Stopwatch()
-            defer { stats.falsifySeconds += clock.seconds }
-            return checker.check(x, caseIndex: problem.caseIndex)
-        }
-
         func isTooSmall(_ box: Box) -> Bool {
             box.lower.indices.allSatisfy { i in
                 box.upper[i] - box.lower[i] <= options.minimumRelativeWidth * max(1, abs(box.lower[i]), abs(box.upper[i]))
@@ -240,5 +233,3 @@ enum InputSplitting {
         }
     }
 }
-
-
