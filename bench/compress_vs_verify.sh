@@ -8,16 +8,12 @@
 #   --every N runs every N-th instance only (a deterministic sample, as bench/run_family.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-family=$1; shift
-every=1
-if [ "${1:-}" = "--every" ]; then every=$2; shift 2; fi
-if [ "$family" = bundled ]; then dir=benchmarks/vnnlib; else dir=../shared/benchmarks/$family; fi
-[ -d "$dir" ] || { echo "compress_vs_verify.sh: $dir not found" >&2; exit 1; }
+source bench/lib_family.sh
+parse_family_args "$@"
+shift "$family_args"
 bin=${NNVERIFY_BIN:-.build/release/nnverify}
 out=out/bench/compress_vs_verify
-mkdir -p "$out"
-list=$out/$family.instances.csv
-awk -v n="$every" 'NF && (NR - 1) % n == 0' "$dir/instances.csv" > "$list"
+family_instance_list "$out"
 truth=()
 [ -f "$dir/results.csv" ] && truth=(--ground-truth "$dir/results.csv")
 for mode in verify compress; do

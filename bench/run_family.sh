@@ -5,14 +5,10 @@
 #   --every N runs every N-th instance only (a deterministic sample), for quick looks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-family=$1; shift
-every=1
-if [ "${1:-}" = "--every" ]; then every=$2; shift 2; fi
-if [ "$family" = bundled ]; then dir=benchmarks/vnnlib; else dir=../shared/benchmarks/$family; fi
-[ -d "$dir" ] || { echo "run_family.sh: $dir not found" >&2; exit 1; }
-mkdir -p out/bench
-list=out/bench/$family.instances.csv
-awk -v n="$every" 'NF && (NR - 1) % n == 0' "$dir/instances.csv" > "$list"
+source bench/lib_family.sh
+parse_family_args "$@"
+shift "$family_args"
+family_instance_list out/bench
 ${NNVERIFY_BIN:-.build/release/nnverify} suite "$list" --root "$dir" --out "out/bench/$family.csv" \
     --ground-truth "$dir/results.csv" "$@" > "out/bench/$family.log"
 tail -3 "out/bench/$family.log"

@@ -1,4 +1,5 @@
 import CBLAS
+import Network
 
 /// Dense matrix products for back-substitution, computed by OpenBLAS.
 ///

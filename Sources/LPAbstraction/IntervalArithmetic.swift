@@ -45,9 +45,9 @@ enum IntervalArithmetic {
         let count = conv.outputShape.reduce(1, *)
         lower.reserveCapacity(count)
         upper.reserveCapacity(count)
-        let s = ConvolutionGeometry(conv).forward(centre, weights: conv.weights)
-        let absWeights = conv.weights.map { Swift.abs($0) }
         let geometry = ConvolutionGeometry(conv)
+        let s = geometry.forward(centre, weights: conv.weights)
+        let absWeights = conv.weights.map { Swift.abs($0) }
         let rad = geometry.forward(radius, weights: absWeights)
         let abs = geometry.forward(magnitude, weights: absWeights)
         let perChannel = count / conv.outChannels
@@ -88,96 +88,5 @@ enum IntervalArithmetic {
             a[i] = (Swift.abs(c[i]) + r[i]).nextUp
         }
         return (c, r, a)
-    }
-}
-
-/// Index arithmetic of a convolution, shared by the forward pass over bound vectors and the
-/// transposed pass over back-substitution coefficients.
-struct ConvolutionGeometry {
-    let conv: Convolution
-    let inC: Int, inH: Int, inW: Int
-    let outC: Int, outH: Int, outW: Int
-    let cpg: Int, outPerGroup: Int, kH: Int, kW: Int
-
-    init(_ conv: Convolution) {
-        self.conv = conv
-        (inC, inH, inW) = (conv.inputShape[0], conv.inputShape[1], conv.inputShape[2])
-        let out = conv.outputShape
-        (outC, outH, outW) = (out[0], out[1], out[2])
-        cpg = conv.channelsPerGroup
-        outPerGroup = conv.outChannels / conv.groups
-        (kH, kW) = (conv.kernel.height, conv.kernel.width)
-    }
-
-    var inputSize: Int { inC * inH * inW }
-    var outputSize: Int { outC * outH * outW }
-    /// The most products that sum into one entry of the transposed convolution.
-    var transposedTerms: Int { outPerGroup * kH * kW }
-
-    /// The convolution (no bias) of `x` with `weights` (same layout as ``Convolution/weights``).
-    func forward(_ x: [Double], weights: [Double]) -> [Double] {
-        var y = [Double](repeating: 0, count: outputSize)
-        weights.withUnsafeBufferPointer { w in
-            x.withUnsafeBufferPointer { v in
-                y.withUnsafeMutableBufferPointer { out in
-                    for m in 0..<outC {
-                        let g = m / outPerGroup
-                        for oh in 0..<outH {
-                            for ow in 0..<outW {
-                                var s = 0.0
-                                for ci in 0..<cpg {
-                                    let channel = g * cpg + ci
-                                    for kh in 0..<kH {
-                                        let ih = oh * conv.strides.height - conv.pads.top + kh * conv.dilations.height
-                                        if ih < 0 || ih >= inH { continue }
-                                        for kw in 0..<kW {
-                                            let iw = ow * conv.strides.width - conv.pads.left + kw * conv.dilations.width
-                                            if iw < 0 || iw >= inW { continue }
-                                            s += w[((m * cpg + ci) * kH + kh) * kW + kw] * v[(channel * inH + ih) * inW + iw]
-                                        }
-                                    }
-                                }
-                                out[(m * outH + oh) * outW + ow] = s
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return y
-    }
-
-    /// Adds the transposed convolution of one coefficient row `lambda` (length `outputSize`) into
-    /// `target` (length `inputSize`).
-    @inline(__always)
-    func accumulateTransposed(_ lambda: UnsafePointer<Double>, weights w: UnsafeBufferPointer<Double>,
-                              into target: UnsafeMutablePointer<Double>) {
-        let sh = conv.strides.height, sw = conv.strides.width
-        let dh = conv.dilations.height, dw = conv.dilations.width
-        let pt = conv.pads.top, pl = conv.pads.left
-        for m in 0..<outC {
-            let g = m / outPerGroup
-            for oh in 0..<outH {
-                for ow in 0..<outW {
-                    let l = lambda[(m * outH + oh) * outW + ow]
-                    if l == 0 { continue }
-                    for ci in 0..<cpg {
-                        let channel = g * cpg + ci
-                        let wBase = (m * cpg + ci) * kH
-                        for kh in 0..<kH {
-                            let ih = oh * sh - pt + kh * dh
-                            if ih < 0 || ih >= inH { continue }
-                            let tBase = (channel * inH + ih) * inW
-                            let wRow = (wBase + kh) * kW
-                            for kw in 0..<kW {
-                                let iw = ow * sw - pl + kw * dw
-                                if iw < 0 || iw >= inW { continue }
-                                target[tBase + iw] += l * w[wRow + kw]
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 }

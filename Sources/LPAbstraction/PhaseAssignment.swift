@@ -46,6 +46,21 @@ public struct PhaseAssignment: Sendable, Equatable {
         set { phases[neuron.layer][neuron.index] = newValue }
     }
 
+    /// Fixes every phase `other` fixes; `false` when one contradicts a phase fixed here (the two
+    /// together describe an empty region; the assignment is then partly merged, unusable).
+    mutating func adopt(_ other: PhaseAssignment) -> Bool {
+        for (l, layer) in other.phases.enumerated() {
+            for (i, phase) in layer.enumerated() where phase != nil {
+                if let mine = phases[l][i] {
+                    if mine != phase { return false }
+                } else {
+                    phases[l][i] = phase
+                }
+            }
+        }
+        return true
+    }
+
     /// Number of neurons with a fixed phase.
     public var fixedCount: Int { phases.reduce(0) { $0 + $1.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
 }

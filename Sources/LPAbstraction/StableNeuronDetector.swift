@@ -1,3 +1,4 @@
+import Foundation
 import Network
 
 /// The stability class of one ReLU neuron over an input box.
@@ -129,11 +130,14 @@ public struct StableNeuronDetector {
         /// only sharpen the MILP's big-M constants and the proofs' triangles, which looser (still
         /// sound) bounds would serve too, so it must not starve the steps that decide neurons.
         public var lpTimeShare = 0.25
-        /// Branch-and-bound nodes allowed per sound proof in exact mode.
-        public var certificationNodeLimit = 4096
-        /// Fraction of the time left that the first pass of sound proofs shares out evenly among
-        /// the neurons to prove (the second pass retries the proofs cut short with the rest).
+        /// Branch-and-bound nodes allowed per sound proof in exact mode (the time limit usually
+        /// ends a proof first).
+        public var certificationNodeLimit = 1_000_000
+        /// Fraction of the time left that the first round of sound proofs shares out evenly among
+        /// the proofs (each later round doubles the slice of the proofs still open).
         public var certificationFirstPassShare = 0.5
+        /// Worker threads for the sound proofs of exact mode (each runs its own LPs).
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
 
         /// The default configuration.
         public init() {}
@@ -517,55 +521,69 @@ struct DetectorRun {
         }
     }
 
-    /// Sound proofs for every claim the MILP could not refute, layer by layer so each proved phase
-    /// tightens the bounds of the layers after it.
+    /// Sound proofs for every claim the MILP could not refute.
     ///
     /// Proofs differ by orders of magnitude in cost, and one hard neuron must not take the time of
-    /// all the easy ones after it: the first pass gives each proof an even share of the time left
-    /// (see ``StableNeuronDetector/Configuration/certificationFirstPassShare``), the second pass
-    /// retries the proofs the first one cut short with whatever time remains.
+    /// all the easy ones after it, nor may time given to a hard one be lost when it runs out. So
+    /// the proofs run in rounds, each proof resuming where it stopped: the first round shares
+    /// ``StableNeuronDetector/Configuration/certificationFirstPassShare`` of the time evenly, each
+    /// later round doubles the slice (iterative deepening without repeated work). Within a round
+    /// the proofs go layer by layer, each layer's on ``StableNeuronDetector/Configuration/threads``
+    /// workers, and the phases a layer proves tighten the bounds of the next.
     mutating func certifySurvivors() {
         guard !undecided.isEmpty, timeLeft else { return }
-        let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
-                                           proved: proved, nodeLimit: configuration.certificationNodeLimit,
-                                           region: book.region)
-        var cutShort: Set<NeuronID> = []
-        for pass in 0..<2 {
-            let survivors = undecided.filter { pass == 0 || cutShort.contains($0) }
-            guard !survivors.isEmpty, timeLeft else { return }
-            let left = deadline - ContinuousClock.now
-            let share = pass == 0 ? left * (configuration.certificationFirstPassShare / Double(survivors.count)) : left
+        // A neuron lacking one sign can only be stable in the phase of the sign it has; lacking
+        // both, it gets a proof for each phase.
+        var proofs: [StabilityProof] = []
+        for neuron in undecided.sorted() {
+            if book.wantPositive[neuron.layer][neuron.index] {
+                proofs.append(StabilityProof(neuron: neuron, goal: .inactive, root: proved))
+            }
+            if book.wantNegative[neuron.layer][neuron.index] {
+                proofs.append(StabilityProof(neuron: neuron, goal: .active, root: proved))
+            }
+        }
+        let threads = Swift.max(1, configuration.threads)
+        var slice = (deadline - ContinuousClock.now)
+            * (configuration.certificationFirstPassShare * Double(threads) / Double(Swift.max(proofs.count, 1)))
+        while !proofs.isEmpty, timeLeft {
+            var stillOpen: [StabilityProof] = []
             for layer in reluNodes.indices {
+                let batch = proofs.filter { proof in
+                    let (l, i) = (proof.neuron.layer, proof.neuron.index)
+                    let wanted = proof.goal == .inactive ? book.wantPositive[l][i] : book.wantNegative[l][i]
+                    return l == layer && proved[proof.neuron] == nil && wanted
+                }
+                guard !batch.isEmpty else { continue }
+                guard timeLeft else { stillOpen += batch; continue }
+                // The proofs of this round still to come get at least the slice each.
+                let toCome = proofs.filter { $0.neuron.layer >= layer }.count
+                let fair = (deadline - ContinuousClock.now) * (Double(threads) / Double(toCome))
+                let (net, domain, bounder, global, fixed, region, limit) =
+                    (network, box, propagator, bounds, proved, book.region, configuration.certificationNodeLimit)
+                let results = StabilityProofBatch(batch).run(threads: threads, slice: Swift.min(slice, fair),
+                                                             deadline: deadline, book: book) {
+                    StabilityCertifier(network: net, box: domain, propagator: bounder, globalBounds: global,
+                                       proved: fixed, nodeLimit: limit, region: region)
+                }
                 var changed = false
-                for neuron in undecided where neuron.layer == layer && (pass == 0 || cutShort.contains(neuron)) {
-                    let (l, i) = (neuron.layer, neuron.index)
-                    // A neuron lacking one sign can only be stable in the phase of the sign it has;
-                    // lacking both, try inactive first (the commoner outcome in trained networks).
-                    var goals: [Phase] = []
-                    if book.wantPositive[l][i] { goals.append(.inactive) }
-                    if book.wantNegative[l][i] { goals.append(.active) }
-                    let proofDeadline = Swift.min(deadline, ContinuousClock.now + share)
-                    for goal in goals {
-                        guard timeLeft, proved[neuron] == nil else { break }
-                        switch certifier.certify(neuron, goal: goal, book: &book, deadline: proofDeadline) {
-                        case .proved:
-                            prove(neuron, goal)
-                            certifier.proved = proved
-                            changed = true
-                            cutShort.remove(neuron)
-                        case .timeout:
-                            cutShort.insert(neuron)
-                        case .refuted, .unknown:
-                            break
-                        }
+                for (proof, result) in zip(batch, results) {
+                    for point in result.points { book.record(point) }
+                    guard proved[proof.neuron] == nil else { continue }
+                    switch result.outcome {
+                    case .proved:
+                        prove(proof.neuron, proof.goal)
+                        changed = true
+                    case .timeout:
+                        stillOpen.append(proof)
+                    case .refuted, .unknown:
+                        break
                     }
                 }
-                if changed && timeLeft {
-                    refreshBounds()
-                    certifier.globalBounds = bounds
-                    certifier.proved = proved
-                }
+                if changed && timeLeft { refreshBounds() }
             }
+            proofs = stillOpen
+            slice = slice * 2
         }
     }
 }

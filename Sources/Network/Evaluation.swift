@@ -59,39 +59,6 @@ extension Network {
     }
 
     static func apply<T: BinaryFloatingPoint>(_ c: Convolution, to x: [T]) -> [T] {
-        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
-        let out = c.outputShape
-        let (outH, outW) = (out[1], out[2])
-        let cpg = c.channelsPerGroup
-        let outPerGroup = c.outChannels / c.groups
-        let (kH, kW) = (c.kernel.height, c.kernel.width)
-        var y = [T](repeating: 0, count: c.outChannels * outH * outW)
-        c.weights.withUnsafeBufferPointer { w in
-            x.withUnsafeBufferPointer { v in
-                for m in 0..<c.outChannels {
-                    let g = m / outPerGroup
-                    let bias = T(c.bias[m])
-                    for oh in 0..<outH {
-                        for ow in 0..<outW {
-                            var s: T = 0
-                            for ci in 0..<cpg {
-                                let channel = g * cpg + ci
-                                for kh in 0..<kH {
-                                    let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
-                                    if ih < 0 || ih >= inH { continue }
-                                    for kw in 0..<kW {
-                                        let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
-                                        if iw < 0 || iw >= inW { continue }
-                                        s += T(w[((m * cpg + ci) * kH + kh) * kW + kw]) * v[(channel * inH + ih) * inW + iw]
-                                    }
-                                }
-                            }
-                            y[(m * outH + oh) * outW + ow] = s + bias
-                        }
-                    }
-                }
-            }
-        }
-        return y
+        ConvolutionGeometry(c).forward(x, weights: c.weights, bias: c.bias)
     }
 }

@@ -94,7 +94,9 @@ public struct NetworkGradient: Sendable {
                 case .dense(let d):
                     Self.denseForward(d, x: x, y: y)
                 case .convolution(let c):
-                    Self.convolutionForward(c, x: x, y: y)
+                    c.weights.withUnsafeBufferPointer { w in
+                        ConvolutionGeometry(c).forward(UnsafePointer(x), weights: w, bias: c.bias, into: y)
+                    }
                 case .elementwiseAffine(let scale, let shift):
                     for k in 0..<n { y[k] = scale[k] * x[k] + shift[k] }
                 case .add:
@@ -165,7 +167,10 @@ public struct NetworkGradient: Sendable {
                     case .dense(let d):
                         Self.denseBackward(d, gy: gy, gx: gx)
                     case .convolution(let c):
-                        Self.convolutionBackward(c, gy: gy, gx: gx)
+                        // The gradient of a convolution is its transpose applied to `gy`.
+                        c.weights.withUnsafeBufferPointer { w in
+                            ConvolutionGeometry(c).accumulateTransposed(gy, weights: w, into: gx)
+                        }
                     case .elementwiseAffine(let scale, _):
                         for k in 0..<n { gx[k] += scale[k] * gy[k] }
                     case .add:
@@ -226,78 +231,6 @@ public struct NetworkGradient: Sendable {
                 if gi == 0 { continue }
                 let row = i * columns
                 for j in 0..<columns { gx[j] += w[row + j] * gi }
-            }
-        }
-    }
-
-    /// The ONNX `Conv` forward pass (same index arithmetic as ``Network/evaluate(_:)``).
-    private static func convolutionForward(_ c: Convolution, x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
-        let out = c.outputShape
-        let (outH, outW) = (out[1], out[2])
-        let cpg = c.channelsPerGroup
-        let outPerGroup = c.outChannels / c.groups
-        let (kH, kW) = (c.kernel.height, c.kernel.width)
-        c.weights.withUnsafeBufferPointer { w in
-            for m in 0..<c.outChannels {
-                let g = m / outPerGroup
-                let bias = c.bias[m]
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        var s = 0.0
-                        for ci in 0..<cpg {
-                            let channel = g * cpg + ci
-                            for kh in 0..<kH {
-                                let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
-                                if ih < 0 || ih >= inH { continue }
-                                let wRow = ((m * cpg + ci) * kH + kh) * kW
-                                let xRow = (channel * inH + ih) * inW
-                                for kw in 0..<kW {
-                                    let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
-                                    if iw < 0 || iw >= inW { continue }
-                                    s += w[wRow + kw] * x[xRow + iw]
-                                }
-                            }
-                        }
-                        y[(m * outH + oh) * outW + ow] = s + bias
-                    }
-                }
-            }
-        }
-    }
-
-    /// The transposed convolution: every output gradient is scattered back over the input
-    /// window that produced it, weighted by the kernel.
-    private static func convolutionBackward(_ c: Convolution, gy: UnsafePointer<Double>, gx: UnsafeMutablePointer<Double>) {
-        let (inH, inW) = (c.inputShape[1], c.inputShape[2])
-        let out = c.outputShape
-        let (outH, outW) = (out[1], out[2])
-        let cpg = c.channelsPerGroup
-        let outPerGroup = c.outChannels / c.groups
-        let (kH, kW) = (c.kernel.height, c.kernel.width)
-        c.weights.withUnsafeBufferPointer { w in
-            for m in 0..<c.outChannels {
-                let g = m / outPerGroup
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        let go = gy[(m * outH + oh) * outW + ow]
-                        if go == 0 { continue }
-                        for ci in 0..<cpg {
-                            let channel = g * cpg + ci
-                            for kh in 0..<kH {
-                                let ih = oh * c.strides.height - c.pads.top + kh * c.dilations.height
-                                if ih < 0 || ih >= inH { continue }
-                                let wRow = ((m * cpg + ci) * kH + kh) * kW
-                                let xRow = (channel * inH + ih) * inW
-                                for kw in 0..<kW {
-                                    let iw = ow * c.strides.width - c.pads.left + kw * c.dilations.width
-                                    if iw < 0 || iw >= inW { continue }
-                                    gx[xRow + iw] += w[wRow + kw] * go
-                                }
-                            }
-                        }
-                    }
-                }
             }
         }
     }

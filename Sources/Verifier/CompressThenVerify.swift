@@ -56,8 +56,9 @@ extension Verifier {
                     hull.upper[i] = max(hull.upper[i], c.upper[i])
                 }
             }
-            let report = StableNeuronDetector(network: network)
-                .classify(box: hull, mode: mode, deadline: start + options.timeout * share, seed: options.seed)
+            var detector = StableNeuronDetector(network: network)
+            detector.configuration.threads = options.threads
+            let report = detector.classify(box: hull, mode: mode, deadline: start + options.timeout * share, seed: options.seed)
             do {
                 let result = try ExactCompressor().compress(network, stable: report.stablePhases)
                 compressed = result.network

@@ -52,7 +52,7 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Tolerance for --prove (default 1e-6 · max(1, largest |output| of the original seen on the domain)).")
     var tolerance: Double?
 
-    @Option(help: "Worker threads for --prove (default: active cores).")
+    @Option(help: "Worker threads for the stability proofs and for --prove (default: active cores).")
     var threads: Int?
 
     func validate() throws {
@@ -77,9 +77,10 @@ struct CompressCommand: ParsableCommand {
             let start = clock.now
             let net = try timed("load") { try Network.load(contentsOf: network) }
             let box = try domain.domain(for: net)
+            var detector = StableNeuronDetector(network: net)
+            if let threads { detector.configuration.threads = threads }
             let report = timed("classify") {
-                StableNeuronDetector(network: net).classify(box: box, mode: DetectorMode(rawValue: mode)!,
-                                                           deadline: start + .seconds(timeout), seed: seed)
+                detector.classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: start + .seconds(timeout), seed: seed)
             }
             let result = try timed("compress") { try ExactCompressor().compress(net, stable: report.stablePhases) }
             // What is compared and proved is the file as written (float32 weights), not the Double

@@ -34,9 +34,13 @@ struct StabilityCommand: ParsableCommand {
     @Option(help: "Seed for sampling and attacks.")
     var seed: UInt64 = 0
 
+    @Option(help: "Worker threads for the sound proofs of exact mode (default: active cores).")
+    var threads: Int?
+
     func validate() throws {
         guard DetectorMode(rawValue: mode) != nil else { throw ValidationError("--mode must be fast, lp, exact or baseline") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let threads { guard threads > 0 else { throw ValidationError("--threads must be positive") } }
     }
 
     func run() throws {
@@ -44,7 +48,9 @@ struct StabilityCommand: ParsableCommand {
             let net = try Network.load(contentsOf: network)
             let box = try domain.domain(for: net)
             let deadline = ContinuousClock.now + .seconds(timeout)
-            let report = StableNeuronDetector(network: net).classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: deadline, seed: seed)
+            var detector = StableNeuronDetector(network: net)
+            if let threads { detector.configuration.threads = threads }
+            let report = detector.classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: deadline, seed: seed)
             print(StabilityTable(report: report).text)
             if let json {
                 try StabilityJSON(report: report, network: network, mode: mode).write(to: json)

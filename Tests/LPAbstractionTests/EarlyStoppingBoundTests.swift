@@ -11,11 +11,7 @@ final class EarlyStoppingBoundTests: XCTestCase {
     static func residualConvolutional(seed: UInt64) -> Network {
         var rng = SplitMix64(seed: seed)
         func conv(_ inShape: [Int], out: Int, stride: Int, pad: Int) -> Convolution {
-            let count = out * inShape[0] * 9
-            let w = (0..<count).map { _ in Double(Float(Double.random(in: -0.5...0.5, using: &rng))) }
-            let b = (0..<out).map { _ in Double(Float(Double.random(in: -0.3...0.3, using: &rng))) }
-            return Convolution(weights: w, bias: b, inputShape: inShape, outChannels: out, kernel: (3, 3),
-                               strides: (stride, stride), pads: (pad, pad, pad, pad))
+            TestNetworks.convolution(inShape, out: out, stride: stride, pad: pad, scale: 0.5, rng: &rng)
         }
         let c1 = conv([2, 6, 6], out: 4, stride: 1, pad: 1)
         let c2 = conv(c1.outputShape, out: 4, stride: 1, pad: 1)

@@ -24,6 +24,31 @@ final class IntermediateSlopeTests: XCTestCase {
         }
     }
 
+    /// A random dense network with layer widths `widths`, a random box over its input, and every
+    /// node's CROWN bounds over the box: where the back-substitution tests start.
+    func randomSetting(widths: [Int], seed: UInt64, rng: inout SplitMix64)
+        -> (network: Network, box: Box, propagator: BoundPropagator, nodeBounds: [LayerBounds]) {
+        let network = TestNetworks.randomDense(widths: widths, seed: seed)
+        let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.8...2)
+        let propagator = BoundPropagator(network: network)
+        let crown = propagator.bounds(box: box)
+        return (network, box, propagator, propagator.regionBounds(box: box, assignment: nil, bounds: crown)!)
+    }
+
+    /// The back-substitution context over nodes `0..<target` with `nodeBounds` and the plain
+    /// (CROWN) ReLU relaxations, as `optimizedPreActivationBounds` builds it for its sound bound.
+    func context(_ network: Network, nodeBounds: [LayerBounds], before target: Int) -> BackSubstitutionContext {
+        var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes)
+        for k in 0..<target {
+            if case .relu = network.nodes[k].operation {
+                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
+                                      lowerSlopes: nil)
+            }
+            context.append(nodeBounds[k])
+        }
+        return context
+    }
+
     /// On small dense and residual networks the optimised bounds contain every sampled forward
     /// pass, are never looser than CROWN's, and are strictly tighter somewhere.
     func testOptimizedBoundsAreSoundAndNeverLooser() {
@@ -90,11 +115,8 @@ final class IntermediateSlopeTests: XCTestCase {
         var rng = SplitMix64(seed: 33)
         var strictlyBelow = 0, rows = 0
         for trial in 0..<6 {
-            let network = TestNetworks.randomDense(widths: [5, 16, 16, 16, 2], seed: UInt64(8300 + trial))
-            let box = TestNetworks.randomBox(dimension: 5, rng: &rng, width: 0.8...2)
-            let propagator = BoundPropagator(network: network)
-            let crown = propagator.bounds(box: box)
-            let nodeBounds = propagator.regionBounds(box: box, assignment: nil, bounds: crown)!
+            let (network, _, propagator, nodeBounds) = randomSetting(widths: [5, 16, 16, 16, 2], seed: UInt64(8300 + trial),
+                                                                     rng: &rng)
             let target = network.nodes[network.reluNodes[2]].inputs[0]
             let b = nodeBounds[target]
             let neurons = b.lower.indices.filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
@@ -113,22 +135,11 @@ final class IntermediateSlopeTests: XCTestCase {
                                                 nodeBounds: nodeBounds)
             optimizer.run(iterations: 25, deadline: nil, learningRate: 0.2, decay: 0.98)
             let estimate = optimizer.evaluate()
-            func context() -> BackSubstitutionContext {
-                var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes)
-                for k in 0..<target {
-                    if case .relu = network.nodes[k].operation {
-                        context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
-                                              lowerSlopes: nil)
-                    }
-                    context.append(nodeBounds[k])
-                }
-                return context
-            }
-            var withStops = context()
+            var withStops = context(network, nodeBounds: nodeBounds, before: target)
             let sound = withStops.lowerBounds(start: target, rows: unit, rowCount: 2 * neurons.count,
                                               stopPairsAtDecision: true, rowLowerSlopes: optimizer.alpha)
             XCTAssertEqual(kept, sound, "trial \(trial): the kept bounds are not the rounded back-substitution's")
-            var plain = context()
+            var plain = context(network, nodeBounds: nodeBounds, before: target)
             let rounded = plain.lowerBounds(start: target, rows: unit, rowCount: 2 * neurons.count,
                                             rowLowerSlopes: optimizer.alpha)
             for r in estimate.indices {
@@ -147,20 +158,10 @@ final class IntermediateSlopeTests: XCTestCase {
     func testPerRowSlopesAreSoundForAnyValues() {
         var rng = SplitMix64(seed: 34)
         for trial in 0..<6 {
-            let network = TestNetworks.randomDense(widths: [4, 10, 10, 10, 2], seed: UInt64(8400 + trial))
-            let box = TestNetworks.randomBox(dimension: 4, rng: &rng, width: 0.8...2)
-            let propagator = BoundPropagator(network: network)
-            let crown = propagator.bounds(box: box)
-            let nodeBounds = propagator.regionBounds(box: box, assignment: nil, bounds: crown)!
+            let (network, box, _, nodeBounds) = randomSetting(widths: [4, 10, 10, 10, 2], seed: UInt64(8400 + trial),
+                                                              rng: &rng)
             let target = network.output
-            var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes)
-            for k in 0..<target {
-                if case .relu = network.nodes[k].operation {
-                    context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
-                                          lowerSlopes: nil)
-                }
-                context.append(nodeBounds[k])
-            }
+            var context = self.context(network, nodeBounds: nodeBounds, before: target)
             let rowCount = 6
             let rows = (0..<(rowCount * network.outputSize)).map { _ in Double.random(in: -1...1, using: &rng) }
             var slopes: [Int: [Double]] = [:]

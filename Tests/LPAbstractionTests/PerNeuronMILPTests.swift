@@ -5,23 +5,6 @@ import Network
 /// The baseline mode (two big-M MILPs per neuron, layer by layer) and the big-M model behind it,
 /// against brute force and against the exact mode.
 final class PerNeuronMILPTests: XCTestCase {
-    /// Exact min and max of every pre-activation, by enumerating activation patterns of the network
-    /// truncated at each ReLU layer's input.
-    func exactRanges(_ network: Network, box: Box) -> [[(min: Double, max: Double)]] {
-        network.reluNodes.indices.map { layer in
-            let p = network.nodes[network.reluNodes[layer]].inputs[0]
-            let prefix = Network(nodes: Array(network.nodes[0...p]), output: p)
-            let brute = BruteForce(network: prefix, box: box)
-            return (0..<prefix.outputSize).map { i in
-                var c = [Double](repeating: 0, count: prefix.outputSize)
-                c[i] = 1
-                let low = brute.minimum(outputCoefficients: c)!
-                c[i] = -1
-                return (low, -brute.minimum(outputCoefficients: c)!)
-            }
-        }
-    }
-
     func farDeadline() -> ContinuousClock.Instant { .now + .seconds(120) }
 
     /// The big-M model built by `GLPKNetworkModel` is exact: run to the end (no early stop), each
@@ -99,20 +82,5 @@ final class PerNeuronMILPTests: XCTestCase {
         // The comparison means something only if both kinds occur.
         XCTAssertGreaterThan(stableSeen, 10)
         XCTAssertGreaterThan(unstableSeen, 10)
-    }
-
-    /// An expired deadline leaves the baseline's undecided neurons unknown: only the symbolic
-    /// bounds can call a neuron stable then.
-    func testBaselineExpiredDeadlineLeavesNeuronsUnknown() {
-        let network = TestNetworks.randomDense(widths: [3, 6, 6, 2], seed: 77)
-        let box = Box(lower: [-1, -1, -1], upper: [1, 1, 1])
-        let report = StableNeuronDetector(network: network).classify(box: box, mode: .perNeuronMILP, deadline: .now - .seconds(1))
-        let symbolic = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
-        for (layer, classes) in report.classes.enumerated() {
-            for (i, c) in classes.enumerated() where c == .active || c == .inactive {
-                XCTAssertNotNil(symbolic.stability(of: NeuronID(layer: layer, index: i)))
-            }
-            XCTAssertFalse(classes.contains(.unstable), "no MILP ran, so no witness exists")
-        }
     }
 }

@@ -6,29 +6,6 @@ import Network
 /// The stable-neuron detector: exact mode against brute force, soundness against sampled inputs,
 /// and the stability facts of the shared compression networks.
 final class StableNeuronDetectorTests: XCTestCase {
-    /// The network whose output is the pre-activation node of ReLU layer `layer`, so brute force
-    /// over its (earlier) activation patterns gives the exact range of that layer's neurons.
-    func truncated(_ network: Network, toPreActivationOf layer: Int) -> Network {
-        let p = network.nodes[network.reluNodes[layer]].inputs[0]
-        return Network(nodes: Array(network.nodes[0...p]), output: p)
-    }
-
-    /// Exact min and max of every pre-activation, by enumerating activation patterns.
-    func exactRanges(_ network: Network, box: Box) -> [[(min: Double, max: Double)]] {
-        network.reluNodes.indices.map { layer in
-            let prefix = truncated(network, toPreActivationOf: layer)
-            let brute = BruteForce(network: prefix, box: box)
-            return (0..<prefix.outputSize).map { i in
-                var c = [Double](repeating: 0, count: prefix.outputSize)
-                c[i] = 1
-                let low = brute.minimum(outputCoefficients: c)!
-                c[i] = -1
-                let high = -brute.minimum(outputCoefficients: c)!
-                return (low, high)
-            }
-        }
-    }
-
     /// Checks every witness sign in `Float80` (independent of the detector's enclosures) and that
     /// witnesses lie in the box; returns the number of signs checked.
     @discardableResult
@@ -129,6 +106,54 @@ final class StableNeuronDetectorTests: XCTestCase {
         XCTAssertGreaterThan(unstableSeen, 10)
     }
 
+    /// The sound proofs run in many short slices (each resuming its open branches) on 1, 2 and 4
+    /// workers: every count decides every neuron the same way, and agrees with brute force. With
+    /// sampling and the MILP switched off, the proofs and their LP points do all the deciding.
+    /// Also run under ThreadSanitizer (the name matches the CI filter).
+    func testParallelProofsInSlicesMatchBruteForce() {
+        var rng = SplitMix64(seed: 31)
+        var decidedByProofs = 0
+        for trial in 0..<5 {
+            let widths = [3, 6, 6, 4, 2]
+            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(900 + trial))
+            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 1.0...2.0)
+            let truth = exactRanges(network, box: box)
+            var reference: [[NeuronStability]]?
+            var lpDetector = StableNeuronDetector(network: network)
+            lpDetector.configuration.sampling = false
+            lpDetector.configuration.attackSteps = 0
+            let lpReport = lpDetector.classify(box: box, mode: .lp, deadline: farDeadline(), seed: UInt64(trial))
+            for threads in [1, 2, 4] {
+                var detector = StableNeuronDetector(network: network)
+                detector.configuration.sampling = false
+                detector.configuration.attackSteps = 0
+                detector.configuration.milpTimeShare = 0
+                detector.configuration.threads = threads
+                // Slices of microseconds at first: every proof is cut short and resumed many times.
+                detector.configuration.certificationFirstPassShare = 1e-7
+                let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: UInt64(trial))
+                assertWitnessesHold(report, network: network, box: box)
+                for (layer, classes) in report.classes.enumerated() {
+                    for (i, c) in classes.enumerated() {
+                        let (low, high) = truth[layer][i]
+                        let context = "trial \(trial) threads \(threads) n\(layer).\(i) range [\(low), \(high)]"
+                        XCTAssertNotEqual(c, .unknown, context)
+                        if low > 1e-6 { XCTAssertEqual(c, .active, context) }
+                        if high < -1e-6 { XCTAssertEqual(c, .inactive, context) }
+                        if low < -1e-6 && high > 1e-6 { XCTAssertEqual(c, .unstable, context) }
+                    }
+                }
+                if let reference {
+                    XCTAssertEqual(report.classes, reference, "trial \(trial): \(threads) threads classify differently")
+                } else {
+                    reference = report.classes
+                    decidedByProofs += zip(lpReport.classes.joined(), report.classes.joined()).filter { $0 == .unknown && $1 != .unknown }.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(decidedByProofs, 6, "LP mode already decided what the proofs did; the test shows little")
+    }
+
     /// A neuron whose stability neither bounds nor one LP can show, but which is in fact stable,
     /// must be proved by the branch-and-bound step (and must not be left unknown).
     func testExactModeProvesStabilityThatBoundsMiss() {
@@ -157,11 +182,13 @@ final class StableNeuronDetectorTests: XCTestCase {
     }
 
     /// The sound branch-and-bound alone, on every neuron and both phases, against brute force:
-    /// it proves exactly the phases that hold, and refutes the others with a witness.
+    /// it proves exactly the phases that hold, and refutes the others with a witness, both in one
+    /// go and when cut into slices that each resume the open branches (a branch lost at a cut
+    /// would let a false claim pass).
     func testCertifierAgreesWithBruteForce() {
         var rng = SplitMix64(seed: 21)
-        var proofs = 0, refutations = 0, branched = 0
-        for trial in 0..<12 {
+        var proofs = 0, refutations = 0, branched = 0, resumed = 0
+        for trial in 0..<8 {
             let network = TestNetworks.randomDense(widths: [2, 3, 3, 3, 3, 1], seed: UInt64(1300 + trial))
             let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 1.5...3.0)
             let propagator = BoundPropagator(network: network)
@@ -174,14 +201,30 @@ final class StableNeuronDetectorTests: XCTestCase {
                         let holds = goal == .inactive ? high <= 0 : low >= 0
                         let clear = goal == .inactive ? Swift.abs(high) > 1e-6 : Swift.abs(low) > 1e-6
                         guard clear else { continue }
-                        let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
-                                                           proved: PhaseAssignment(network: network), nodeLimit: 100_000)
-                        var book = WitnessBook(propagator: propagator, box: box, layerSizes: network.reluNodes.map { network.nodes[$0].size })
-                        let outcome = certifier.certify(NeuronID(layer: layer, index: i), goal: goal, book: &book, deadline: farDeadline())
-                        XCTAssertEqual(outcome, holds ? .proved : .refuted, "trial \(trial) n\(layer).\(i) \(goal) range [\(low), \(high)]")
-                        if outcome == .proved { proofs += 1 }
-                        if outcome == .refuted { refutations += 1 }
-                        if certifier.nodesExplored > 1 { branched += 1 }
+                        // In one go, and cut into growing slices that each resume the proof.
+                        for sliced in [false, true] {
+                            let certifier = StabilityCertifier(network: network, box: box, propagator: propagator, globalBounds: bounds,
+                                                               proved: PhaseAssignment(network: network), nodeLimit: 100_000)
+                            var book = WitnessBook(propagator: propagator, box: box, layerSizes: network.reluNodes.map { network.nodes[$0].size })
+                            let neuron = NeuronID(layer: layer, index: i)
+                            var outcome: CertificationOutcome
+                            if sliced {
+                                let proof = StabilityProof(neuron: neuron, goal: goal, root: PhaseAssignment(network: network))
+                                var slices = 0
+                                repeat {
+                                    slices += 1
+                                    outcome = certifier.certify(proof, book: &book, deadline: .now + .microseconds(40 * slices))
+                                } while outcome == .timeout && slices < 10_000
+                                if slices > 1 { resumed += 1 }
+                            } else {
+                                outcome = certifier.certify(neuron, goal: goal, book: &book, deadline: farDeadline())
+                            }
+                            XCTAssertEqual(outcome, holds ? .proved : .refuted,
+                                           "trial \(trial) n\(layer).\(i) \(goal) range [\(low), \(high)] sliced \(sliced)")
+                            if outcome == .proved { proofs += 1 }
+                            if outcome == .refuted { refutations += 1 }
+                            if certifier.nodesExplored > 1 { branched += 1 }
+                        }
                     }
                 }
             }
@@ -189,6 +232,7 @@ final class StableNeuronDetectorTests: XCTestCase {
         XCTAssertGreaterThan(proofs, 10)
         XCTAssertGreaterThan(refutations, 10)
         XCTAssertGreaterThan(branched, 5, "branch-and-bound never branched; the test proves little")
+        XCTAssertGreaterThan(resumed, 10, "no proof was cut short; resumption went untested")
     }
 
     /// The refutation MILP alone: from an empty witness book, harvesting its solutions refutes
@@ -267,15 +311,21 @@ final class StableNeuronDetectorTests: XCTestCase {
         }
     }
 
-    /// An expired deadline never yields a stable class that bounds alone did not give.
+    /// An expired deadline never yields a stable class that bounds alone did not give, in the
+    /// exact mode and in the per-neuron MILP baseline (which then has no witness either: no MILP ran).
     func testExpiredDeadlineLeavesNeuronsUnknown() {
         let network = TestNetworks.randomDense(widths: [3, 6, 6, 2], seed: 77)
         let box = Box(lower: [-1, -1, -1], upper: [1, 1, 1])
-        let report = StableNeuronDetector(network: network).classify(box: box, mode: .exact, deadline: .now - .seconds(1))
         let symbolic = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
-        for (layer, classes) in report.classes.enumerated() {
-            for (i, c) in classes.enumerated() where c == .active || c == .inactive {
-                XCTAssertNotNil(symbolic.stability(of: NeuronID(layer: layer, index: i)))
+        for mode in [DetectorMode.exact, .perNeuronMILP] {
+            let report = StableNeuronDetector(network: network).classify(box: box, mode: mode, deadline: .now - .seconds(1))
+            for (layer, classes) in report.classes.enumerated() {
+                for (i, c) in classes.enumerated() where c == .active || c == .inactive {
+                    XCTAssertNotNil(symbolic.stability(of: NeuronID(layer: layer, index: i)), "\(mode)")
+                }
+                if mode == .perNeuronMILP {
+                    XCTAssertFalse(classes.contains(.unstable), "no MILP ran, so no witness exists")
+                }
             }
         }
     }

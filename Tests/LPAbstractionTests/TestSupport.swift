@@ -40,18 +40,22 @@ enum TestNetworks {
         return network
     }
 
+    /// A 3×3 convolution with `out` channels over `inShape`, weights in `±scale` and biases in
+    /// `±0.3` (float32 values, drawn weights first).
+    static func convolution(_ inShape: [Int], out: Int, stride: Int, pad: Int, scale: Double,
+                            rng: inout SplitMix64) -> Convolution {
+        let count = out * inShape[0] * 9
+        let w = (0..<count).map { _ in Double(Float(Double.random(in: -scale...scale, using: &rng))) }
+        let b = (0..<out).map { _ in Double(Float(Double.random(in: -0.3...0.3, using: &rng))) }
+        return Convolution(weights: w, bias: b, inputShape: inShape, outChannels: out, kernel: (3, 3),
+                           strides: (stride, stride), pads: (pad, pad, pad, pad))
+    }
+
     /// Input [2, 6, 6] → conv(3, 3×3, pad 1) → ReLU → conv(4, 3×3, stride 2) → ReLU → dense 3.
     static func randomConvolutional(seed: UInt64) -> Network {
         var rng = SplitMix64(seed: seed)
-        func conv(_ inShape: [Int], out: Int, stride: Int, pad: Int) -> Convolution {
-            let count = out * inShape[0] * 9
-            let w = (0..<count).map { _ in Double(Float(Double.random(in: -0.4...0.4, using: &rng))) }
-            let b = (0..<out).map { _ in Double(Float(Double.random(in: -0.3...0.3, using: &rng))) }
-            return Convolution(weights: w, bias: b, inputShape: inShape, outChannels: out, kernel: (3, 3),
-                               strides: (stride, stride), pads: (pad, pad, pad, pad))
-        }
-        let c1 = conv([2, 6, 6], out: 3, stride: 1, pad: 1)
-        let c2 = conv(c1.outputShape, out: 4, stride: 2, pad: 0)
+        let c1 = convolution([2, 6, 6], out: 3, stride: 1, pad: 1, scale: 0.4, rng: &rng)
+        let c2 = convolution(c1.outputShape, out: 4, stride: 2, pad: 0, scale: 0.4, rng: &rng)
         let flat = c2.outputShape.reduce(1, *)
         let nodes = [
             Node(operation: .input, inputs: [], shape: [2, 6, 6]),
@@ -118,6 +122,29 @@ func samplePoints(_ box: Box, count: Int, rng: inout SplitMix64) -> [[Double]] {
     }
     points.append((0..<n).map { 0.5 * (box.lower[$0] + box.upper[$0]) })
     return points
+}
+
+/// The network whose output is the pre-activation node of ReLU layer `layer`, so brute force
+/// over its (earlier) activation patterns gives the exact range of that layer's neurons.
+func truncated(_ network: Network, toPreActivationOf layer: Int) -> Network {
+    let p = network.nodes[network.reluNodes[layer]].inputs[0]
+    return Network(nodes: Array(network.nodes[0...p]), output: p)
+}
+
+/// Exact min and max of every pre-activation, by enumerating activation patterns.
+func exactRanges(_ network: Network, box: Box) -> [[(min: Double, max: Double)]] {
+    network.reluNodes.indices.map { layer in
+        let prefix = truncated(network, toPreActivationOf: layer)
+        let brute = BruteForce(network: prefix, box: box)
+        return (0..<prefix.outputSize).map { i in
+            var c = [Double](repeating: 0, count: prefix.outputSize)
+            c[i] = 1
+            let low = brute.minimum(outputCoefficients: c)!
+            c[i] = -1
+            let high = -brute.minimum(outputCoefficients: c)!
+            return (low, high)
+        }
+    }
 }
 
 /// The phases of every ReLU at an input (pre-activation ≥ 0 ⇒ active), evaluated in `Float80`.

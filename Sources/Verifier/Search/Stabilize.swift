@@ -7,9 +7,9 @@ extension SolverState {
     }
 
     /// VeriStable's stabilization, at the base level: LP-tighten the unstable neurons closest to
-    /// being stable (smallest `min(−l, u)/(u − l)`), under a time budget. Each neuron the LP proves
-    /// stable becomes a clause — `phase ∨ ¬assumptions` (a unit fact at level 0) — published to
-    /// every worker. Returns false when a new fact refutes the cube.
+    /// being stable (smallest `closenessToStable`, `min(−l, u)/(u − l)`), under a time budget.
+    /// Each neuron the LP proves stable becomes a clause — `phase ∨ ¬assumptions` (a unit fact at
+    /// level 0) — published to every worker. Returns false when a new fact refutes the cube.
     func stabilize() -> Bool {
         conflictsSinceStabilize = 0
         guard trail.decisionLevel == baseLevel, let evaluation else { return true }
@@ -24,7 +24,7 @@ extension SolverState {
                 let (l, u) = (b.lower[i], b.upper[i])
                 // The side that is nearly empty is the phase we try to prove.
                 let phase: Phase = u < -l ? .inactive : .active
-                candidates.append((NeuronID(layer: layer, index: i), phase, min(-l, u) / (u - l)))
+                candidates.append((NeuronID(layer: layer, index: i), phase, b.closenessToStable(i)))
             }
         }
         candidates.sort { $0.closeness < $1.closeness }
@@ -44,5 +44,15 @@ extension SolverState {
         }
         if !proved.isEmpty { self.evaluation = nil }
         return true
+    }
+}
+
+extension LayerBounds {
+    /// How close unstable value `i` is to being stable: `min(−l, u)/(u − l)`, the share of its
+    /// interval on the smaller side of zero (near 0: nearly stable; 0.5: split evenly).
+    /// Stabilization and the up-front LP tightening (``Theory/tightenRoot(deadline:lpCalls:)``)
+    /// tighten the smallest first, the neurons an LP is likeliest to prove stable.
+    func closenessToStable(_ i: Int) -> Double {
+        min(-lower[i], upper[i]) / (upper[i] - lower[i])
     }
 }

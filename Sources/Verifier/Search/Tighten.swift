@@ -31,8 +31,7 @@ extension Theory {
             var b = bounds.preActivation[layer]
             // Nearly stable neurons first: if the time runs out, the rest gain the least.
             let unstable = b.lower.indices.filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
-                .sorted { min(-b.lower[$0], b.upper[$0]) / (b.upper[$0] - b.lower[$0])
-                        < min(-b.lower[$1], b.upper[$1]) / (b.upper[$1] - b.lower[$1]) }
+                .sorted { b.closenessToStable($0) < b.closenessToStable($1) }
             var changed = false
             var outOfTime = false
             neurons: for i in unstable {
