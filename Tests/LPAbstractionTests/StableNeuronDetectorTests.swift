@@ -56,6 +56,37 @@ final class StableNeuronDetectorTests: XCTestCase {
         }
     }
 
+    /// Every neuron is decided, no class contradicts the exact range `truth` (within 1e-9), and
+    /// every range clear of 0 by 1e-6 gets its class; returns how many clear ranges were stable
+    /// and unstable.
+    @discardableResult
+    func assertDecidedAsBruteForce(_ report: StabilityReport, truth: [[(min: Double, max: Double)]], _ what: String,
+                                   file: StaticString = #filePath, line: UInt = #line) -> (stable: Int, unstable: Int) {
+        var stable = 0, unstable = 0
+        for (layer, classes) in report.classes.enumerated() {
+            for (i, c) in classes.enumerated() {
+                let (low, high) = truth[layer][i]
+                let context = "\(what) n\(layer).\(i) range [\(low), \(high)]"
+                XCTAssertNotEqual(c, .unknown, context, file: file, line: line)
+                switch c {
+                case .active: XCTAssertGreaterThanOrEqual(low, -1e-9, context, file: file, line: line)
+                case .inactive: XCTAssertLessThanOrEqual(high, 1e-9, context, file: file, line: line)
+                case .unstable: XCTAssertTrue(low < 1e-9 && high > -1e-9, context, file: file, line: line)
+                case .unknown: break
+                }
+                if low > 1e-6 || high < -1e-6 {
+                    XCTAssertTrue(c == .active || c == .inactive, context, file: file, line: line)
+                    stable += 1
+                }
+                if low < -1e-6 && high > 1e-6 {
+                    XCTAssertEqual(c, .unstable, context, file: file, line: line)
+                    unstable += 1
+                }
+            }
+        }
+        return (stable, unstable)
+    }
+
     func farDeadline(_ seconds: Int = 120) -> ContinuousClock.Instant { .now + .seconds(seconds) }
 
     // MARK: Tiny networks
@@ -78,27 +109,9 @@ final class StableNeuronDetectorTests: XCTestCase {
                 detector.configuration.sampling = sampling
                 let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: UInt64(trial))
                 assertWitnessesHold(report, network: network, box: box)
-                for (layer, classes) in report.classes.enumerated() {
-                    for (i, c) in classes.enumerated() {
-                        let (low, high) = truth[layer][i]
-                        let context = "trial \(trial) sampling \(sampling) n\(layer).\(i) range [\(low), \(high)]"
-                        XCTAssertNotEqual(c, .unknown, context)
-                        switch c {
-                        case .active: XCTAssertGreaterThanOrEqual(low, -1e-9, context)
-                        case .inactive: XCTAssertLessThanOrEqual(high, 1e-9, context)
-                        case .unstable: XCTAssertTrue(low < 1e-9 && high > -1e-9, context)
-                        case .unknown: break
-                        }
-                        if low > 1e-6 || high < -1e-6 {
-                            XCTAssertTrue(c == .active || c == .inactive, context)
-                            stableSeen += 1
-                        }
-                        if low < -1e-6 && high > 1e-6 {
-                            XCTAssertEqual(c, .unstable, context)
-                            unstableSeen += 1
-                        }
-                    }
-                }
+                let seen = assertDecidedAsBruteForce(report, truth: truth, "trial \(trial) sampling \(sampling)")
+                stableSeen += seen.stable
+                unstableSeen += seen.unstable
             }
         }
         // The comparison means something only if both kinds occur.
@@ -133,16 +146,7 @@ final class StableNeuronDetectorTests: XCTestCase {
                 detector.configuration.certificationFirstPassShare = 1e-7
                 let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: UInt64(trial))
                 assertWitnessesHold(report, network: network, box: box)
-                for (layer, classes) in report.classes.enumerated() {
-                    for (i, c) in classes.enumerated() {
-                        let (low, high) = truth[layer][i]
-                        let context = "trial \(trial) threads \(threads) n\(layer).\(i) range [\(low), \(high)]"
-                        XCTAssertNotEqual(c, .unknown, context)
-                        if low > 1e-6 { XCTAssertEqual(c, .active, context) }
-                        if high < -1e-6 { XCTAssertEqual(c, .inactive, context) }
-                        if low < -1e-6 && high > 1e-6 { XCTAssertEqual(c, .unstable, context) }
-                    }
-                }
+                assertDecidedAsBruteForce(report, truth: truth, "trial \(trial) threads \(threads)")
                 if let reference {
                     XCTAssertEqual(report.classes, reference, "trial \(trial): \(threads) threads classify differently")
                 } else {
