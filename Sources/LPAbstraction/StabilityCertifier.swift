@@ -15,8 +15,9 @@ enum CertificationOutcome: Equatable {
 
 /// Proves a neuron stable with sound arithmetic only: branch-and-bound over the phases of the
 /// unstable ReLUs in earlier layers, bounding each branch by the LP relaxation with the branch's
-/// phases fixed, whose reported optimum is a rigorous dual bound (``LPRelaxation``). The neuron is stably inactive when `max pre ≤ 0` on every branch,
-/// stably active when `min pre ≥ 0` on every branch.
+/// phases fixed, whose reported optimum is a rigorous dual bound (``LPRelaxation``). The neuron is
+/// stably inactive when `max pre ≤ 0` on every branch, stably active when `min pre ≥ 0` on every
+/// branch.
 ///
 /// This is the sound counterpart of ``StabilityMILP``: the MILP's floating-point "cannot refute"
 /// with a margin is no proof, so every survivor of the MILP comes here. LP optimum points are
@@ -43,6 +44,7 @@ final class StabilityCertifier {
     private let region: PhaseAssignment?
     /// Branch-and-bound nodes bounded by this certifier, over all proofs (statistics).
     private(set) var nodesExplored = 0
+
     init(network: Network, box: Box, propagator: BoundPropagator, globalBounds: NetworkBounds,
          proved: PhaseAssignment, nodeLimit: Int, region: PhaseAssignment? = nil) {
         self.region = region
