@@ -94,7 +94,6 @@ final class StabilityCertifier {
                 } else {
                     lp = try LayerBoundLP(network: network, layer: neuron.layer, box: box, bounds: bounds,
                                           assignment: assignment, boxBounds: boxBounds, region: region)
-                    lp.lp.usesLongStepRatioTest = true
                     lps[neuron.layer] = lp
                 }
                 outcome = lp.optimize(neuron.index, maximize: maximize, deadline: deadline)
