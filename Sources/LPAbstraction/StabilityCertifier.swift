@@ -72,9 +72,10 @@ final class StabilityCertifier {
                  deadline: ContinuousClock.Instant) -> CertificationOutcome {
         let neuron = proof.neuron
         let maximize = proof.goal == .inactive
-        while var assignment = proof.open.popLast() {
+        while let (popped, parentBasis) = proof.open.popLast() {
+            var assignment = popped
             if ContinuousClock.now >= deadline {
-                proof.open.append(assignment)
+                proof.open.append((assignment, parentBasis))
                 return .timeout
             }
             proof.explored += 1
@@ -91,6 +92,7 @@ final class StabilityCertifier {
                 if let cached = lps[neuron.layer] {
                     lp = cached
                     lp.update(bounds: bounds, assignment: assignment)
+                    if let parentBasis { lp.lp.restore(parentBasis) }
                 } else {
                     lp = try LayerBoundLP(network: network, layer: neuron.layer, box: box, bounds: bounds,
                                           assignment: assignment, boxBounds: boxBounds, region: region)
@@ -104,7 +106,7 @@ final class StabilityCertifier {
             case .infeasible:
                 continue
             case .timeout:
-                proof.open.append(assignment)   // not bounded yet: the proof resumes with it
+                proof.open.append((assignment, parentBasis))   // not bounded yet: the proof resumes with it
                 return .timeout
             case .failed:
                 return .unknown
@@ -122,8 +124,9 @@ final class StabilityCertifier {
                 var active = assignment, inactive = assignment
                 active[split] = .active
                 inactive[split] = .inactive
-                proof.open.append(inactive)
-                proof.open.append(active)
+                let basis = lp.lp.basis()
+                proof.open.append((inactive, basis))
+                proof.open.append((active, basis))
             }
         }
         return .proved

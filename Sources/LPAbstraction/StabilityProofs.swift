@@ -10,15 +10,17 @@ import Network
 final class StabilityProof: @unchecked Sendable {
     let neuron: NeuronID
     let goal: Phase
-    /// Branches not yet bounded, each a phase assignment; the proof is done when none is left.
-    var open: [PhaseAssignment]
+    /// Branches not yet bounded, each a phase assignment with its parent's LP basis (the warm
+    /// start for its own LP: a sibling is popped long after its parent was solved, when the LP
+    /// holds the basis of a leaf deep in the other subtree); the proof is done when none is left.
+    var open: [(assignment: PhaseAssignment, parentBasis: LPRelaxation.Basis?)]
     /// Branch-and-bound nodes bounded so far.
     var explored = 0
 
     init(neuron: NeuronID, goal: Phase, root: PhaseAssignment) {
         self.neuron = neuron
         self.goal = goal
-        open = [root]
+        open = [(root, nil)]
     }
 }
 

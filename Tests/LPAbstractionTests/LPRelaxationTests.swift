@@ -46,6 +46,56 @@ final class LPRelaxationTests: XCTestCase {
         XCTAssertGreaterThan(lpStrictlyBetter, 0, "the LP should sometimes beat back-substitution")
     }
 
+    /// A basis saved from one branch and restored after solving another is only a warm start:
+    /// the optimum is the fresh LP's, and a basis of another LP's shape is ignored.
+    func testRestoredBasisLeavesTheOptimumUnchanged() throws {
+        var rng = SplitMix64(seed: 29)
+        var restored = 0
+        for trial in 0..<20 {
+            let network = TestNetworks.randomDense(widths: [2, 5, 5, 2], seed: UInt64(1700 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 0.5...2)
+            let propagator = BoundPropagator(network: network)
+            let bounds = propagator.bounds(box: box)
+            let c = (0..<2).map { _ in Double.random(in: -1...1, using: &rng) }
+            func randomAssignment() -> PhaseAssignment {
+                var a = PhaseAssignment(network: network)
+                for layer in 0..<2 { for i in 0..<5 where Double.random(in: 0...1, using: &rng) < 0.3 {
+                    a[NeuronID(layer: layer, index: i)] = Bool.random(using: &rng) ? .active : .inactive
+                } }
+                return a
+            }
+            let first = randomAssignment(), second = randomAssignment()
+            let firstBounds = propagator.bounds(box: box, assignment: first), secondBounds = propagator.bounds(box: box, assignment: second)
+            guard !firstBounds.isInfeasible, !secondBounds.isInfeasible else { continue }
+            let fresh = try LPRelaxation(network: network, box: box, bounds: firstBounds, assignment: first, boxBounds: bounds)
+                .minimize(outputCoefficients: c, deadline: nil)
+            let lp = try LPRelaxation(network: network, box: box, bounds: firstBounds, assignment: first, boxBounds: bounds)
+            _ = lp.minimize(outputCoefficients: c, deadline: nil)
+            let saved = lp.basis()
+            lp.update(bounds: secondBounds, assignment: second)
+            _ = lp.minimize(outputCoefficients: c, deadline: nil)
+            lp.update(bounds: firstBounds, assignment: first)
+            lp.restore(saved)
+            // A basis of a smaller LP (one layer less) does not fit and must be ignored.
+            let smaller = truncated(network, toPreActivationOf: 1)
+            let other = try LPRelaxation(network: smaller, box: box, bounds: BoundPropagator(network: smaller).bounds(box: box),
+                                         assignment: PhaseAssignment(network: smaller))
+            _ = other.minimize(preActivationOf: NeuronID(layer: 0, index: 0), maximize: false, deadline: nil)
+            lp.restore(other.basis())
+            let again = lp.minimize(outputCoefficients: c, deadline: nil)
+            switch (fresh, again) {
+            case (.optimal(let a, _), .optimal(let b, _)):
+                XCTAssertEqual(a, b, accuracy: 1e-9 * Swift.max(1, Swift.abs(a)), "trial \(trial)")
+                restored += 1
+            case (.infeasible, .infeasible):
+                break
+            default:
+                XCTFail("trial \(trial): fresh \(fresh), after restoring \(again)")
+            }
+        }
+        XCTAssertGreaterThan(restored, 5)
+    }
+
     /// With every phase fixed the LP is exact: it must match brute force on feasible patterns and
     /// prove infeasibility (with a sound conflict) on the others.
     func testFullyFixedPatternsMatchBruteForce() throws {

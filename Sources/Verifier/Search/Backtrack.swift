@@ -6,5 +6,7 @@ extension SolverState {
         trail.backtrack(to: level)
         clauses.propagatedUpTo = min(clauses.propagatedUpTo, trail.count)
         evaluation = nil
+        lpBasisAtLevel = lpBasisAtLevel.filter { $0.key <= level }
+        theory.startBasis = lpBasisAtLevel[level]
     }
 }

@@ -17,6 +17,9 @@ final class Theory {
     /// (``SearchOptions/rootIntermediateSlopeIterations``, ``SearchOptions/rootIntermediateSlopeBudget``).
     var intermediateSlopeIterations = SearchOptions().rootIntermediateSlopeIterations
     var intermediateSlopeBudget = SearchOptions().rootIntermediateSlopeBudget
+    /// A basis for the next LP check to start from (a warm-start hint, used once; see
+    /// ``LPRelaxation/restore(_:)``).
+    var startBasis: LPRelaxation.Basis?
 
     init(network: Network, problem: Problem, propagator: BoundPropagator) {
         self.network = network
@@ -141,6 +144,7 @@ extension SolverState {
             return .conflict(theoryConflict(certificate: certificate))
         case .candidate(let x, let gap):
             relaxationGap = gap
+            if let basis = theory.lpBasis() { lpBasisAtLevel[trail.decisionLevel] = basis }
             if let ce = tryCandidate(x) { return .counterexample(ce) }
             return .open
         case .timeout:

@@ -61,6 +61,10 @@ extension Theory {
     func lpCheck(box: Box, evaluation: Evaluation, assignment: PhaseAssignment?,
                  deadline: ContinuousClock.Instant, lpCalls: inout Int) -> LPCheckResult {
         guard let lp = relaxation(box: box, bounds: evaluation.bounds, assignment: assignment) else { return .unavailable }
+        if let startBasis {
+            lp.restore(startBasis)
+            self.startBasis = nil
+        }
         lpCalls += 1
         let objective = problem.outputConstraints.isEmpty ? nil : problem.outputConstraints[evaluation.hardestConstraint]
         let coefficients = objective?.coefficients ?? [Double](repeating: 0, count: network.outputSize)
@@ -81,6 +85,11 @@ extension Theory {
         case .failed:
             return .unavailable
         }
+    }
+
+    /// The current basis of the worker's LP, `nil` before there is one.
+    func lpBasis() -> LPRelaxation.Basis? {
+        (lpState as? LPHolder)?.relaxation.basis()
     }
 
     /// LP bound tightening: for each candidate `(neuron, phase)`, tries to prove the neuron
