@@ -92,12 +92,14 @@ final class StabilityCertifier {
                 if let cached = lps[neuron.layer] {
                     lp = cached
                     lp.update(bounds: bounds, assignment: assignment)
-                    if let parentBasis { lp.lp.restore(parentBasis) }
                 } else {
                     lp = try LayerBoundLP(network: network, layer: neuron.layer, box: box, bounds: bounds,
                                           assignment: assignment, boxBounds: boxBounds, region: region)
                     lps[neuron.layer] = lp
                 }
+                // Also into a freshly built LP: a proof resumed by another worker's certifier
+                // brings its branches' bases along (one of another shape is ignored).
+                if let parentBasis { lp.lp.restore(parentBasis) }
                 outcome = lp.optimize(neuron.index, maximize: maximize, deadline: deadline)
             } catch {
                 return .unknown
