@@ -203,6 +203,44 @@ public struct BoundPropagator: Sendable {
         return Swift.max(symbolic, interval)
     }
 
+    /// Sound lower bounds of `Σ c_j y_j` in the two children of each split in `splits`: the
+    /// region of `assignment` with one more neuron fixed active, and with it fixed inactive.
+    ///
+    /// The node's `bounds` stay as they are for every child (sound: a child's region lies inside
+    /// the node's), and only the split neuron's relaxation becomes its exact piece, so one
+    /// back-substitution context, with its rounding-error magnitudes, serves every child: two
+    /// single-row passes per split, for strong branching. `+∞` for both when the region is empty.
+    public func splitLowerBounds(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                                 bounds: NetworkBounds, splits: [NeuronID]) -> [(active: Double, inactive: Double)] {
+        precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
+        guard !bounds.isInfeasible, let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
+            return splits.map { _ in (Double.infinity, Double.infinity) }
+        }
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        for (k, b) in nodeBounds.enumerated() {
+            if case .relu = network.nodes[k].operation {
+                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]], lowerSlopes: nil)
+            }
+            context.append(b)
+        }
+        return splits.map { neuron in
+            let relu = reluNodes[neuron.layer]
+            let original = context.relaxations[relu]!
+            func bound(slope: Double) -> Double {
+                var piece = original
+                piece.lowerSlope[neuron.index] = slope
+                piece.upperSlope[neuron.index] = slope
+                piece.upperIntercept[neuron.index] = 0
+                piece.isUnstable[neuron.index] = false
+                context.relaxations[relu] = piece
+                return context.lowerBounds(start: network.output, rows: c, rowCount: 1)[0]
+            }
+            let children = (active: bound(slope: 1), inactive: bound(slope: 0))
+            context.relaxations[relu] = original
+            return children
+        }
+    }
+
     /// The per-node bounds that back-substitution relaxes: `bounds.nodes` with the box as node 0
     /// and the assignment re-applied to the ReLU inputs. `nil` when the assignment empties a
     /// neuron's range.

@@ -176,6 +176,13 @@ public enum Verifier {
                                               options: options, threads: threads, deadline: quickDeadline,
                                               propagator: propagator)
         guard case .timeout = outcome, quickDeadline < deadline else { return (outcome, stats) }
+        // LPs too slow for the nodes are too slow to tighten every unstable neuron as well.
+        if stats.lpAbandoned > 0 {
+            let (again, more) = ReLUSearch.run(network: network, specification: specification, problem: problem,
+                                               options: options, threads: threads, deadline: deadline, propagator: propagator)
+            stats.merge(more)
+            return (again, stats)
+        }
         let clock = Stopwatch()
         let now = ContinuousClock.now
         let theory = Theory(network: network, problem: problem, propagator: propagator)

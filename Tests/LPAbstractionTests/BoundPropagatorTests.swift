@@ -179,4 +179,50 @@ final class BoundPropagatorTests: XCTestCase {
         let b = propagator.bounds(box: box, assignment: nil, method: .symbolic, lowerSlopes: slopes)
         assertContains(network, b, points: samplePoints(box, count: 2000, rng: &rng))
     }
+
+    /// Strong branching's child bounds hold at every sampled input of the child's region (the node's
+    /// assignment plus the split phase), and splitting tightens some of them beyond the node's own.
+    func testSplitLowerBoundsHoldInEachChild() {
+        var rng = SplitMix64(seed: 9)
+        var tightened = 0
+        for trial in 0..<10 {
+            let network = TestNetworks.randomDense(widths: [3, 8, 8, 6, 2], seed: UInt64(900 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            let centre = (0..<3).map { 0.5 * (box.lower[$0] + box.upper[$0]) }
+            let pattern = activationPattern(network, input: centre)
+            var assignment = PhaseAssignment(network: network)
+            var splits: [NeuronID] = []
+            for layer in pattern.indices {
+                for i in pattern[layer].indices {
+                    if Double.random(in: 0...1, using: &rng) < 0.3 {
+                        assignment[NeuronID(layer: layer, index: i)] = pattern[layer][i]
+                    } else {
+                        splits.append(NeuronID(layer: layer, index: i))
+                    }
+                }
+            }
+            let c = [Double.random(in: -1...1, using: &rng), Double.random(in: -1...1, using: &rng)]
+            let b = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
+            let node = propagator.lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: b)
+            let children = propagator.splitLowerBounds(outputCoefficients: c, box: box, assignment: assignment,
+                                                       bounds: b, splits: splits)
+            XCTAssertEqual(children.count, splits.count)
+            let points = samplePoints(box, count: 3000, rng: &rng) + [centre]
+            let values: [[[Float80]]] = points.map { network.nodeValues($0.map { Float80($0) }) }
+            for (neuron, child) in zip(splits, children) {
+                if min(child.active, child.inactive) > node { tightened += 1 }
+                for (phase, bound) in [(Phase.active, child.active), (.inactive, child.inactive)] {
+                    var region = assignment
+                    region[neuron] = phase
+                    for v in values where agrees(network, values: v, with: region) {
+                        let y = v[network.output]
+                        XCTAssertLessThanOrEqual(Float80(bound), Float80(c[0]) * y[0] + Float80(c[1]) * y[1],
+                                                 "trial \(trial), \(neuron) \(phase)")
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(tightened, 0, "no split tightened the node's bound")
+    }
 }

@@ -7,14 +7,15 @@ extension SolverState {
     /// gap at the LP optimum, `y − max(x, 0)` (MILP's "most infeasible" rule: exactly the neurons
     /// whose relaxation lets the LP reach the violation), times a static estimate of its influence
     /// on the objective; otherwise a BaBSR-like estimate, the area of its triangle relaxation
-    /// `−l·u/(u−l)` times that influence. Both are scaled by conflict activity. The phase follows
-    /// the last candidate point (phase saving), else the larger side of the interval.
-    /// Returns nil when no neuron is unstable: the region is linear under the assignment.
+    /// `−l·u/(u−l)` times that influence. Both are scaled by conflict activity. The best few by
+    /// score then go through filtered smart branching (``strongBranchingChoice(_:evaluation:)``).
+    /// The phase follows the last candidate point (phase saving), else the larger side of the
+    /// interval. Returns nil when no neuron is unstable: the region is linear under the assignment.
     func decide() -> Literal? {
         let clock = Stopwatch()
         defer { stats.decideSeconds += clock.seconds }
         guard let evaluation else { return nil }
-        var best: (variable: Int, score: Double, l: Double, u: Double)?
+        var candidates: [BranchingCandidate] = []
         for layer in 0..<variables.layerCount {
             let b = evaluation.bounds.preActivation[layer]
             for i in b.lower.indices {
@@ -24,13 +25,48 @@ extension SolverState {
                 let area = -l * u / (u - l)
                 let local = relaxationGap.map { $0[v] + 1e-9 * area } ?? area
                 let score = local * importance[v] * (1 + activity[v])
-                if best == nil || score > best!.score { best = (v, score, l, u) }
+                candidates.append(BranchingCandidate(variable: v, score: score, l: l, u: u))
             }
         }
-        guard let best else { return nil }
+        guard !candidates.isEmpty else { return nil }
+        let best = strongBranchingChoice(candidates, evaluation: evaluation)
         let phase = savedPhase[best.variable] ?? (best.u >= -best.l ? .active : .inactive)
         stats.decisions += 1
         return Literal(variable: best.variable, phase: phase)
+    }
+
+    /// An unstable neuron the heuristic scored, with its pre-activation bounds at the node.
+    struct BranchingCandidate {
+        var variable: Int
+        var score: Double
+        var l: Double
+        var u: Double
+    }
+
+    /// Filtered smart branching (FSB, De Palma et al. 2021; alpha-beta-CROWN's default): of the
+    /// ``SearchOptions/strongBranchingCandidates`` best-scored neurons, the one whose worse child
+    /// has the best sound bound on the constraint closest to refutation. A child's bound is one
+    /// back-substitution with the node's intermediate bounds and the neuron's phase fixed
+    /// (``BoundPropagator/splitLowerBounds(outputCoefficients:box:assignment:bounds:splits:)``),
+    /// so each candidate costs two single-row passes and no LP. The score ranks by how loose a
+    /// neuron's relaxation is where the LP went; the child bounds measure what a split buys the
+    /// objective. mnistfc 256x4 prop_0_0.03, one thread: unsat with 2,788 nodes in 81.5 s by the
+    /// score alone, 678 nodes in 14.6 s with 8 candidates; 256x2 within noise.
+    func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation) -> BranchingCandidate {
+        let ranked = candidates.sorted { $0.score > $1.score }
+        guard options.strongBranchingCandidates > 1, ranked.count > 1, !problem.outputConstraints.isEmpty else {
+            return ranked[0]
+        }
+        let filtered = Array(ranked.prefix(options.strongBranchingCandidates))
+        let children = theory.propagator.splitLowerBounds(
+            outputCoefficients: problem.outputConstraints[evaluation.hardestConstraint].coefficients,
+            box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds,
+            splits: filtered.map { variables.neuron($0.variable) })
+        var best = filtered[0], bestWorseChild = -Double.infinity
+        for (candidate, bounds) in zip(filtered, children) where min(bounds.active, bounds.inactive) > bestWorseChild {
+            (best, bestWorseChild) = (candidate, min(bounds.active, bounds.inactive))
+        }
+        return best
     }
 
     /// Bumps the activity of a learned clause's variables (VSIDS): neurons that keep appearing in

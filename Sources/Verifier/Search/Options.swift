@@ -53,10 +53,11 @@ struct SearchOptions: Sendable {
     // MARK: ReLU search
     /// Run the LP at a search node when the bounds alone are inconclusive.
     var lpAtNodes = true
-    /// An LP slower than this many seconds and than `slowLPRatio` bound computations switches the
-    /// worker to LPs at leaves only (mnistfc 256x2: ~0.2 s per LP, worth it; 256x4: ~5 s, not).
+    /// An inner node's LP may take `slowLPRatio` bound computations, and at least `slowLPSeconds`;
+    /// one that needs more switches the worker to LPs at leaves only (`Check.swift`). mnistfc: an
+    /// LP costs 1–8 bound computations (256x2 to 256x6), worth it; cifar10_resnet resnet_2b: ~27.
     var slowLPSeconds = 1.0
-    var slowLPRatio = 50.0
+    var slowLPRatio = 10.0
     /// Verify an LP certificate's small conflict set by re-checking the sub-assignment before
     /// learning it (the LP's relaxation may depend on bounds derived from the whole assignment).
     var verifyCertificates = true
@@ -65,6 +66,11 @@ struct SearchOptions: Sendable {
     /// Off by default: on mnistfc the re-check LPs cost more time than the smaller clauses save
     /// (256x2 prop_5_0.03: unsat in 45 s with none, timeout at 60 s with 3; loaded 2-core VM).
     var minimizeChecks = 0
+    /// Neurons (best by score) whose children's bounds filtered smart branching compares
+    /// (`Decide.swift`); 1 branches on the score alone. mnistfc 256x4 prop_0_0.03, one thread:
+    /// unsat in 81.5 s with 1, 21.5 s with 4, 14.6 s with 8 (16 needed fewer nodes than 8 but more
+    /// time, before the child bounds shared one back-substitution context).
+    var strongBranchingCandidates = 8
     /// Luby restart unit, in conflicts.
     var restartBase = 64
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).

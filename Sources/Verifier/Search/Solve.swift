@@ -62,7 +62,7 @@ extension SolverState {
             }
             donateIfWanted()
             guard let literal = decide() else {
-                if !options.lpAtNodes, let evaluation {
+                if !options.lpAtNodes || lpTooSlow, let evaluation {
                     outcome = check(evaluation, atLeaf: true)
                     if case .open = outcome {} else { continue }
                 }

@@ -3,7 +3,7 @@ import LPAbstraction
 extension SolverState {
     /// Whether the search has stalled long enough to pay for stabilization.
     var stabilizeDue: Bool {
-        !theory.lpUnavailable && conflictsSinceStabilize >= options.stabilizeAfterConflicts
+        !theory.lpUnavailable && !lpTooSlow && conflictsSinceStabilize >= options.stabilizeAfterConflicts
     }
 
     /// VeriStable's stabilization, at the base level: LP-tighten the unstable neurons closest to

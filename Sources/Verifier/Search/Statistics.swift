@@ -23,6 +23,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public var stabilizations = 0
     /// Input-box splits (low-dimensional inputs).
     public var inputSplits = 0
+    /// Searches (one per worker and problem) that stopped running the LP at inner nodes because
+    /// one LP took longer than its budget (``SearchOptions/slowLPRatio`` bound computations).
+    public var lpAbandoned = 0
     /// Seconds spent choosing branches (decide, and choosing input split dimensions).
     public var decideSeconds = 0.0
     /// Seconds spent in propagation (bounds under the assignment, unit propagation).
@@ -50,6 +53,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         lpCalls += other.lpCalls
         stabilizations += other.stabilizations
         inputSplits += other.inputSplits
+        lpAbandoned += other.lpAbandoned
         decideSeconds += other.decideSeconds
         propagateSeconds += other.propagateSeconds
         checkSeconds += other.checkSeconds
