@@ -176,10 +176,13 @@ public enum Verifier {
                                               options: options, threads: threads, deadline: quickDeadline,
                                               propagator: propagator)
         guard case .timeout = outcome, quickDeadline < deadline else { return (outcome, stats) }
-        // LPs too slow for the nodes are too slow to tighten every unstable neuron as well.
+        // LPs too slow for the nodes are too slow to tighten every unstable neuron as well; the
+        // rest of the search keeps them for leaves from the start.
         if stats.lpAbandoned > 0 {
+            var leavesOnly = options
+            leavesOnly.lpAtNodes = false
             let (again, more) = ReLUSearch.run(network: network, specification: specification, problem: problem,
-                                               options: options, threads: threads, deadline: deadline, propagator: propagator)
+                                               options: leavesOnly, threads: threads, deadline: deadline, propagator: propagator)
             stats.merge(more)
             return (again, stats)
         }

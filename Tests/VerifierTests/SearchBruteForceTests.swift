@@ -298,6 +298,27 @@ final class SearchBruteForceTests: XCTestCase {
         return (total, undecided)
     }
 
+    /// A problem searched again starts from the clauses its earlier search learned: on an unsat
+    /// tight instance the second search repeats none of the first one's tree.
+    func testSearchingAgainReusesTheLearnedClauses() {
+        let instance = SearchTestInstance.tight(seed: 40000, inputs: 3, hidden: [8, 8], outputs: 3, margin: 0.02)
+        XCTAssertGreaterThan(instance.bruteForceSlack(), 0, "seed 40000 is an unsat instance")
+        let problem = Problem(specification: instance.specification, caseIndex: 0, disjunctIndex: 0, network: instance.network)
+        let propagator = BoundPropagator(network: instance.network)
+        func search() -> (SearchOutcome, SearchStatistics) {
+            ReLUSearch.run(network: instance.network, specification: instance.specification, problem: problem,
+                           options: Self.searchOptions(inputSplitting: false), threads: 1,
+                           deadline: .now + .seconds(20), propagator: propagator)
+        }
+        let (first, firstStats) = search()
+        guard case .refuted = first else { return XCTFail("first search: \(first)") }
+        XCTAssertGreaterThan(firstStats.conflicts, 1, "the instance should need a search")
+        XCTAssertGreaterThan(problem.learnedClauses.count, 0)
+        let (second, secondStats) = search()
+        guard case .refuted = second else { return XCTFail("second search: \(second)") }
+        XCTAssertLessThanOrEqual(secondStats.nodes, 2, "the second search repeated the first one's tree")
+    }
+
     func testInputSplittingAgreesWithBruteForce() {
         compare(inputSplitting: true, count: 100, seedBase: 5000)
     }

@@ -125,14 +125,15 @@ extension SolverState {
 
 /// The ReLU-phase DPLL(T) search of one problem over several workers.
 enum ReLUSearch {
-    /// Searches `problem` with `threads` workers sharing learned clauses; returns the combined
-    /// outcome and statistics.
+    /// Searches `problem` with `threads` workers sharing learned clauses (starting from those of
+    /// earlier searches of the problem, ``Problem/learnedClauses``); returns the combined outcome
+    /// and statistics.
     static func run(network: Network, specification: Specification, problem: Problem, options: SearchOptions,
                     threads: Int, deadline: ContinuousClock.Instant,
                     propagator: BoundPropagator) -> (SearchOutcome, SearchStatistics) {
         let pool = WorkPool<[Literal]>()
         pool.push([])
-        let shared = SharedClauseStore()
+        let shared = problem.learnedClauses
         let results = ResultCollector()
         let workers = max(1, threads)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -34,6 +34,11 @@ struct Problem: Sendable {
     /// Sound per-node bounds over the box ∧ the conjunction, tightened by LP before the search
     /// (see `Tighten.swift`); every bound computation of the search refines them.
     var refinedBounds: NetworkBounds?
+    /// The clauses every search of this problem learned and shared (copies of the problem share
+    /// the store). Each is a sound fact about the problem, whatever bounds found it, so a search
+    /// that runs again (after LP tightening, or in the verifier's second pass) imports them and
+    /// skips what was refuted before instead of repeating it.
+    var learnedClauses = SharedClauseStore()
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
         let c = specification.cases[caseIndex]
