@@ -67,14 +67,20 @@ final class BoundPropagatorTests: XCTestCase {
         XCTAssertGreaterThan(strictlyTighter, 3)
     }
 
+    /// A random dense network on 3 inputs, a random box, its centre and the activation pattern there.
+    func randomCentredCase(seed: UInt64, rng: inout SplitMix64)
+        -> (network: Network, box: Box, centre: [Double], pattern: [[Phase]]) {
+        let network = TestNetworks.randomDense(widths: [3, 8, 8, 6, 2], seed: seed)
+        let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+        let centre = (0..<3).map { 0.5 * (box.lower[$0] + box.upper[$0]) }
+        return (network, box, centre, activationPattern(network, input: centre))
+    }
+
     func testBoundsUnderPartialAssignmentContainAgreeingInputs() {
         var rng = SplitMix64(seed: 2)
         for trial in 0..<10 {
-            let network = TestNetworks.randomDense(widths: [3, 8, 8, 6, 2], seed: UInt64(200 + trial))
-            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let (network, box, centre, pattern) = randomCentredCase(seed: UInt64(200 + trial), rng: &rng)
             let propagator = BoundPropagator(network: network)
-            let centre = (0..<3).map { 0.5 * (box.lower[$0] + box.upper[$0]) }
-            let pattern = activationPattern(network, input: centre)
             var assignment = PhaseAssignment(network: network)
             for layer in pattern.indices {
                 for i in pattern[layer].indices where Double.random(in: 0...1, using: &rng) < 0.4 {
@@ -186,11 +192,8 @@ final class BoundPropagatorTests: XCTestCase {
         var rng = SplitMix64(seed: 9)
         var tightened = 0
         for trial in 0..<10 {
-            let network = TestNetworks.randomDense(widths: [3, 8, 8, 6, 2], seed: UInt64(900 + trial))
-            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let (network, box, centre, pattern) = randomCentredCase(seed: UInt64(900 + trial), rng: &rng)
             let propagator = BoundPropagator(network: network)
-            let centre = (0..<3).map { 0.5 * (box.lower[$0] + box.upper[$0]) }
-            let pattern = activationPattern(network, input: centre)
             var assignment = PhaseAssignment(network: network)
             var splits: [NeuronID] = []
             for layer in pattern.indices {

@@ -37,7 +37,8 @@ struct Problem: Sendable {
     /// The clauses every search of this problem learned and shared (copies of the problem share
     /// the store). Each is a sound fact about the problem, whatever bounds found it, so a search
     /// that runs again (after LP tightening, or in the verifier's second pass) imports them and
-    /// skips what was refuted before instead of repeating it.
+    /// skips what was refuted before instead of repeating it. They hold for this box and
+    /// conjunction only: a copy given another box needs a fresh store.
     var learnedClauses = SharedClauseStore()
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
