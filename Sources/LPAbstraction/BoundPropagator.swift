@@ -181,15 +181,7 @@ public struct BoundPropagator: Sendable {
         if bounds.isInfeasible { return .infinity }
         // Re-apply the assignment, so a caller passing looser bounds still gets its phases used.
         guard let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else { return .infinity }
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
-        for (k, b) in nodeBounds.enumerated() {
-            if case .relu = network.nodes[k].operation {
-                let layer = reluNodes.firstIndex(of: k)!
-                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
-                                      lowerSlopes: lowerSlopes?[layer])
-            }
-            context.append(b)
-        }
+        var context = backSubstitutionContext(nodeBounds: nodeBounds, lowerSlopes: lowerSlopes)
         let symbolic = context.lowerBounds(start: network.output, rows: c, rowCount: 1)[0]
         // The interval bound of the same functional, in case it is tighter.
         let y = nodeBounds[network.output]
@@ -216,13 +208,7 @@ public struct BoundPropagator: Sendable {
         guard !bounds.isInfeasible, let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
             return splits.map { _ in (Double.infinity, Double.infinity) }
         }
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
-        for (k, b) in nodeBounds.enumerated() {
-            if case .relu = network.nodes[k].operation {
-                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]], lowerSlopes: nil)
-            }
-            context.append(b)
-        }
+        var context = backSubstitutionContext(nodeBounds: nodeBounds)
         return splits.map { neuron in
             let relu = reluNodes[neuron.layer]
             let original = context.relaxations[relu]!
@@ -239,6 +225,23 @@ public struct BoundPropagator: Sendable {
             context.relaxations[relu] = original
             return children
         }
+    }
+
+    /// A back-substitution context over the bounds of nodes `0..<end` (all of `nodeBounds` when
+    /// `nil`), every ReLU relaxed from its input's bounds with `lowerSlopes[layer]` (adaptive when
+    /// `nil`).
+    func backSubstitutionContext(nodeBounds: [LayerBounds], upTo end: Int? = nil,
+                                 lowerSlopes: [[Double]]? = nil) -> BackSubstitutionContext {
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        for k in 0..<(end ?? nodeBounds.count) {
+            if case .relu = network.nodes[k].operation {
+                let layer = reluNodes.firstIndex(of: k)!
+                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
+                                      lowerSlopes: lowerSlopes?[layer])
+            }
+            context.append(nodeBounds[k])
+        }
+        return context
     }
 
     /// The per-node bounds that back-substitution relaxes: `bounds.nodes` with the box as node 0

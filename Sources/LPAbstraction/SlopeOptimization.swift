@@ -479,14 +479,7 @@ extension BoundPropagator {
                                             nodeBounds: nodeBounds)
         optimizer.run(iterations: iterations, deadline: deadline, learningRate: learningRate, decay: decay)
         // The sound bound: the rounded back-substitution with the slopes found.
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
-        for k in 0..<node {
-            if case .relu = network.nodes[k].operation {
-                context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
-                                      lowerSlopes: nil)
-            }
-            context.append(nodeBounds[k])
-        }
+        var context = backSubstitutionContext(nodeBounds: nodeBounds, upTo: node)
         return context.lowerBounds(start: node, rows: rows, rowCount: rowCount, stopPairsAtDecision: true,
                                    rowLowerSlopes: optimizer.alpha)
     }

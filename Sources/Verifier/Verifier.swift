@@ -176,27 +176,24 @@ public enum Verifier {
                                               options: options, threads: threads, deadline: quickDeadline,
                                               propagator: propagator)
         guard case .timeout = outcome, quickDeadline < deadline else { return (outcome, stats) }
-        // LPs too slow for the nodes are too slow to tighten every unstable neuron as well; the
-        // rest of the search keeps them for leaves from the start.
+        var rest = options
         if stats.lpAbandoned > 0 {
-            var leavesOnly = options
-            leavesOnly.lpAtNodes = false
-            let (again, more) = ReLUSearch.run(network: network, specification: specification, problem: problem,
-                                               options: leavesOnly, threads: threads, deadline: deadline, propagator: propagator)
-            stats.merge(more)
-            return (again, stats)
+            // LPs too slow for the nodes are too slow to tighten every unstable neuron as well; the
+            // rest of the search keeps them for leaves from the start.
+            rest.lpAtNodes = false
+        } else {
+            let clock = Stopwatch()
+            let now = ContinuousClock.now
+            let theory = Theory(network: network, problem: problem, propagator: propagator)
+            let tightening = theory.tightenRoot(deadline: now + (deadline - now) * options.rootTighteningShare,
+                                                lpCalls: &stats.lpCalls)
+            stats.stabilizations += 1
+            stats.stabilizeSeconds += clock.seconds
+            if tightening.refuted { return (.refuted, stats) }
+            problem.refinedBounds = tightening.bounds
         }
-        let clock = Stopwatch()
-        let now = ContinuousClock.now
-        let theory = Theory(network: network, problem: problem, propagator: propagator)
-        let tightening = theory.tightenRoot(deadline: now + (deadline - now) * options.rootTighteningShare,
-                                            lpCalls: &stats.lpCalls)
-        stats.stabilizations += 1
-        stats.stabilizeSeconds += clock.seconds
-        if tightening.refuted { return (.refuted, stats) }
-        problem.refinedBounds = tightening.bounds
         let (again, more) = ReLUSearch.run(network: network, specification: specification, problem: problem,
-                                           options: options, threads: threads, deadline: deadline, propagator: propagator)
+                                           options: rest, threads: threads, deadline: deadline, propagator: propagator)
         stats.merge(more)
         return (again, stats)
     }

@@ -54,13 +54,12 @@ extension SolverState {
     /// objective. mnistfc 256x4 prop_0_0.03, one thread: unsat with 2,788 nodes in 81.5 s by the
     /// score alone, 678 nodes in 14.6 s with 8 candidates; 256x2 within noise.
     func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation) -> BranchingCandidate {
-        let ranked = candidates.sorted { $0.score > $1.score }
         // One constraint's bound is a poor proxy where the LP refutes a conjunction through its
         // combination: ACAS Xu 3_3 prop_2 (four constraints) needed 10× the decisions with it.
-        guard options.strongBranchingCandidates > 1, ranked.count > 1, problem.outputConstraints.count == 1 else {
-            return ranked[0]
+        guard options.strongBranchingCandidates > 1, candidates.count > 1, problem.outputConstraints.count == 1 else {
+            return candidates.max { $0.score < $1.score }!
         }
-        let filtered = Array(ranked.prefix(options.strongBranchingCandidates))
+        let filtered = Array(candidates.sorted { $0.score > $1.score }.prefix(options.strongBranchingCandidates))
         let children = theory.propagator.splitLowerBounds(
             outputCoefficients: problem.outputConstraints[evaluation.hardestConstraint].coefficients,
             box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds,

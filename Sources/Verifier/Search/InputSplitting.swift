@@ -179,7 +179,7 @@ enum InputSplitting {
             // Clauses hold for the box they were learned in: a sub-box starts with none of its own.
             sub.learnedClauses = SharedClauseStore()
             let state = SolverState(network: network, problem: sub, specification: specification, options: options,
-                                    deadline: deadline, propagator: propagator, shared: sub.learnedClauses, pool: nil)
+                                    deadline: deadline, propagator: propagator, pool: nil)
             let outcome = state.solve(cube: [])
             stats.merge(state.stats)
             return outcome

@@ -133,13 +133,12 @@ enum ReLUSearch {
                     propagator: BoundPropagator) -> (SearchOutcome, SearchStatistics) {
         let pool = WorkPool<[Literal]>()
         pool.push([])
-        let shared = problem.learnedClauses
         let results = ResultCollector()
         let workers = max(1, threads)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let state = SolverState(network: network, problem: problem, specification: specification,
                                     options: options, deadline: deadline, propagator: propagator,
-                                    shared: shared, pool: workers > 1 ? pool : nil)
+                                    pool: workers > 1 ? pool : nil)
             while let cube = pool.next() {
                 let outcome = state.solve(cube: cube)
                 results.record(outcome)

@@ -84,8 +84,7 @@ final class SolverState {
     var seen: [Bool]
 
     init(network: Network, problem: Problem, specification: Specification, options: SearchOptions,
-         deadline: ContinuousClock.Instant, propagator: BoundPropagator, shared: SharedClauseStore,
-         pool: WorkPool<[Literal]>?) {
+         deadline: ContinuousClock.Instant, propagator: BoundPropagator, pool: WorkPool<[Literal]>?) {
         self.network = network
         self.problem = problem
         self.options = options
@@ -93,7 +92,7 @@ final class SolverState {
         self.theory = Theory(network: network, problem: problem, propagator: propagator)
         self.variables = VariableMap(network: network)
         self.checker = CounterexampleChecker(network: network, specification: specification)
-        self.shared = shared
+        self.shared = problem.learnedClauses
         self.pool = pool
         trail = Trail(network: network, variables: variables)
         clauses = ClauseDatabase(variableCount: variables.count)
