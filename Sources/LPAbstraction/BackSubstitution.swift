@@ -145,8 +145,14 @@ struct BackSubstitutionContext {
     /// slope of that row's *unstable* neurons. Every slope in `[0, 1]` gives a valid lower line
     /// (`max(x, 0) ≥ αx` for all `x`), so they are clamped there and a non-finite one falls back to
     /// the relaxation's own; stable neurons keep their exact pieces.
+    ///
+    /// `observeReLU`, when given, sees each ReLU node's coefficients as the pass reaches it (node
+    /// index, `R × size` row-major for the `R` rows still going, the node's relaxation), before
+    /// they are carried through the relaxation: the multipliers of the ReLU outputs that
+    /// branching heuristics read.
     mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int, stopPairsAtDecision: Bool = false,
-                              rowLowerSlopes: [Int: [Double]]? = nil) -> [Double] {
+                              rowLowerSlopes: [Int: [Double]]? = nil,
+                              observeReLU: ((Int, [Double], ReLURelaxation) -> Void)? = nil) -> [Double] {
         let nodes = network.nodes
         var R = rowCount
         // Original row of each row still being back-substituted, and the best sound bound seen for
@@ -321,6 +327,7 @@ struct BackSubstitutionContext {
                 guard let relaxation = relaxations[j] else {
                     preconditionFailure("no relaxation for ReLU node \(j)")
                 }
+                observeReLU?(j, L, relaxation)
                 var (out, old) = target(p)
                 var absolute = [Double](repeating: 0, count: R)
                 let m = magnitudes[p]

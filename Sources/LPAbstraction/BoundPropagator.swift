@@ -227,6 +227,36 @@ public struct BoundPropagator: Sendable {
         }
     }
 
+    /// BaBSR-style branching scores (Bunel et al., "Branch and Bound for Piecewise Linear Neural
+    /// Network Verification", JMLR 2020): per ReLU layer and neuron, an estimate of how much the
+    /// sound lower bound of `Σ c_j y_j` over the box ∧ assignment would gain if that neuron's
+    /// relaxation were exact, read off one back-substitution pass. A neuron whose output enters
+    /// with multiplier `λ < 0` is bounded by the triangle's upper face, and the bound pays
+    /// `−λ · intercept`; one with `λ > 0` is bounded by its lower line, which misses the ReLU by up
+    /// to `min(u, −l)` (a secondary estimate, half weight). Stable and fixed neurons score 0.
+    /// Unlike a static influence estimate, the multipliers follow the region's own relaxation
+    /// (on convolutional networks a neuron's influence depends on where it sits). Empty when the
+    /// region is empty.
+    public func babsrScores(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                            bounds: NetworkBounds) -> [[Double]] {
+        precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
+        guard !bounds.isInfeasible, let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
+            return []
+        }
+        var scores = reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }
+        var context = backSubstitutionContext(nodeBounds: nodeBounds)
+        _ = context.lowerBounds(start: network.output, rows: c, rowCount: 1) { node, lambda, relaxation in
+            guard let layer = reluNodes.firstIndex(of: node) else { return }
+            let x = nodeBounds[network.nodes[node].inputs[0]]
+            for e in lambda.indices where relaxation.isUnstable[e] {
+                let lam = lambda[e]
+                scores[layer][e] = lam < 0 ? -lam * relaxation.upperIntercept[e]
+                                           : 0.5 * lam * Swift.min(x.upper[e], -x.lower[e])
+            }
+        }
+        return scores
+    }
+
     /// A back-substitution context over the bounds of nodes `0..<end` (all of `nodeBounds` when
     /// `nil`), every ReLU relaxed from its input's bounds with `lowerSlopes[layer]` (adaptive when
     /// `nil`).

@@ -96,13 +96,14 @@ public enum Verifier {
                 if ContinuousClock.now >= deadline { return result(.timeout) }
                 // Optimised slopes cost a bound computation per step: a small share of the time.
                 let slopeDeadline = min(deadline, ContinuousClock.now + (deadline - ContinuousClock.now) * search.rootSlopeShare)
-                let problem = Problem(specification: specification, caseIndex: c, disjunctIndex: d, network: network)
+                var problem = Problem(specification: specification, caseIndex: c, disjunctIndex: d, network: network)
                 let theory = Theory(network: network, problem: problem, propagator: propagator)
                 theory.intermediateSlopeIterations = search.rootIntermediateSlopeIterations
                 theory.intermediateSlopeBudget = search.rootIntermediateSlopeBudget
                 let evaluation = theory.evaluate(box: problem.box, assignment: nil, slopeIterations: search.rootSlopeIterations,
                                                  deadline: slopeDeadline)
                 stats.nodes += 1
+                problem.rootSlopes = evaluation.optimizedSlopes
                 if !evaluation.refuted { open.append(problem) }
             }
         }

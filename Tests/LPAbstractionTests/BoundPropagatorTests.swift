@@ -228,4 +228,38 @@ final class BoundPropagatorTests: XCTestCase {
         }
         XCTAssertGreaterThan(tightened, 0, "no split tightened the node's bound")
     }
+
+    /// On one hidden layer the multipliers of the ReLU outputs are exactly `cᵀW₂`, so each
+    /// unstable neuron's score follows from the triangle it is relaxed by: `−λ·intercept` for
+    /// `λ < 0`, half of `λ·min(u, −l)` for `λ > 0`. Stable and fixed neurons score 0.
+    func testBaBSRScoresReadTheOutputMultipliers() {
+        var rng = SplitMix64(seed: 31)
+        var unstableSeen = 0
+        for trial in 0..<10 {
+            let network = TestNetworks.randomDense(widths: [3, 12, 2], seed: UInt64(3100 + trial))
+            let box = TestNetworks.randomBox(dimension: 3, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            var assignment = PhaseAssignment(network: network)
+            assignment[NeuronID(layer: 0, index: 0)] = .active
+            let c = [Double.random(in: -1...1, using: &rng), Double.random(in: -1...1, using: &rng)]
+            let b = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
+            guard !b.isInfeasible else { continue }
+            let scores = propagator.babsrScores(outputCoefficients: c, box: box, assignment: assignment, bounds: b)
+            XCTAssertEqual(scores.count, 1)
+            guard case .dense(let output) = network.nodes[network.output].operation else { return XCTFail("dense output") }
+            let x = b.preActivation[0]
+            for e in 0..<12 {
+                let lambda = c[0] * output.weights[0, e] + c[1] * output.weights[1, e]
+                let (l, u) = (e == 0 ? max(0, x.lower[e]) : x.lower[e], x.upper[e])
+                guard l < 0, u > 0 else {
+                    XCTAssertEqual(scores[0][e], 0, "trial \(trial), stable or fixed neuron \(e)")
+                    continue
+                }
+                unstableSeen += 1
+                let expected = lambda < 0 ? -lambda * (-l * u / (u - l)) : 0.5 * lambda * min(u, -l)
+                XCTAssertEqual(scores[0][e], expected, accuracy: 1e-9 * max(1, abs(expected)), "trial \(trial), neuron \(e)")
+            }
+        }
+        XCTAssertGreaterThan(unstableSeen, 10)
+    }
 }

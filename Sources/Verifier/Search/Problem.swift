@@ -40,6 +40,10 @@ struct Problem: Sendable {
     /// skips what was refuted before instead of repeating it. They hold for this box and
     /// conjunction only: a copy given another box needs a fresh store.
     var learnedClauses = SharedClauseStore()
+    /// Per output constraint, the lower slopes the root's slope optimisation found for it
+    /// (`slopes[layer][index]`): every search node bounds the constraint with them as well as
+    /// with the adaptive slopes. Valid for sub-regions of `box` only.
+    var rootSlopes: [Int: [[Double]]] = [:]
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
         let c = specification.cases[caseIndex]
