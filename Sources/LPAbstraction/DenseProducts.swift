@@ -114,3 +114,39 @@ extension ConvolutionGeometry {
         }
     }
 }
+
+extension ConvolutionGeometry {
+    /// The convolution of `columns` inputs at once, stored transposed: `x` is
+    /// `inputSize × columns` (`x[e * columns + r]`), `y` is `outputSize × columns`; each output
+    /// gets its channel's bias. The batched optimiser's forward pass keeps its values in this
+    /// layout so that the innermost loop runs over the columns, contiguous in both buffers.
+    /// Unrounded: only an optimiser's gradient uses it, never a sound bound.
+    func forwardColumns(_ x: UnsafePointer<Double>, columns R: Int, weights w: UnsafeBufferPointer<Double>,
+                        bias: [Double], into y: UnsafeMutablePointer<Double>) {
+        for m in 0..<outC {
+            let g = m / outPerGroup
+            for oh in 0..<outH {
+                for ow in 0..<outW {
+                    let out = y + ((m * outH + oh) * outW + ow) * R
+                    out.update(repeating: bias[m], count: R)
+                    for ci in 0..<cpg {
+                        let channel = g * cpg + ci
+                        for kh in 0..<kH {
+                            let ih = inputRow(oh, kernelRow: kh)
+                            if ih < 0 || ih >= inH { continue }
+                            let wRow = ((m * cpg + ci) * kH + kh) * kW
+                            for kw in 0..<kW {
+                                let iw = inputColumn(ow, kernelColumn: kw)
+                                if iw < 0 || iw >= inW { continue }
+                                let weight = w[wRow + kw]
+                                if weight == 0 { continue }
+                                let input = x + ((channel * inH + ih) * inW + iw) * R
+                                for r in 0..<R { out[r] += weight * input[r] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

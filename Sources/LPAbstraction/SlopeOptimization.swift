@@ -391,8 +391,7 @@ extension BoundPropagator {
     /// back-substitution with the best slopes found, and is intersected with the bound it
     /// replaces, so the result is never looser than `bounds`.
     ///
-    /// Dense, elementwise affine and residual-add nodes are supported; on a network with a
-    /// convolution the bounds are returned unchanged.
+    /// Every node kind is supported (dense, convolution, elementwise affine, residual add).
     ///
     /// - Parameters:
     ///   - bounds: sound bounds for the same box and assignment (e.g. from
@@ -403,7 +402,7 @@ extension BoundPropagator {
     public func optimizedBounds(box: Box, assignment: PhaseAssignment?, bounds: NetworkBounds,
                                 iterations: Int = 20, deadline: ContinuousClock.Instant? = nil,
                                 learningRate: Double = 0.2, learningRateDecay: Double = 0.98) -> NetworkBounds {
-        guard !bounds.isInfeasible, iterations > 0, BatchSlopeOptimizer.supports(network) else { return bounds }
+        guard !bounds.isInfeasible, iterations > 0 else { return bounds }
         var current = bounds
         let preActivationNodes = Set(reluNodes.map { network.nodes[$0].inputs[0] }).sorted()
         for pre in preActivationNodes {
@@ -421,8 +420,11 @@ extension BoundPropagator {
             guard !unstable.isEmpty else { continue }
             var tightened = b
             var changed = false
-            // Chunks bound the memory of the coefficient matrices (rows × every earlier value).
-            let perChunk = Swift.max(1, chunkSize)
+            // Chunks bound the memory of the coefficient matrices (rows × every earlier value):
+            // about 2²² values per matrix, 32 MB, whose copies (coefficients, forward values,
+            // slopes and Adam's moments) stay within a few hundred MB on a residual CIFAR network.
+            let valuesPerRow = network.nodes[0...pre].reduce(0) { $0 + $1.size }
+            let perChunk = Swift.max(1, Swift.min(chunkSize, (1 << 21) / Swift.max(1, valuesPerRow)))
             var start = 0
             while start < unstable.count {
                 let chunk = Array(unstable[start..<Swift.min(start + perChunk, unstable.count)])
@@ -523,15 +525,8 @@ struct BatchSlopeOptimizer {
     let centre: [Double]
     let radius: [Double]
 
-    /// Whether every node is of a kind this optimiser handles.
-    static func supports(_ network: Network) -> Bool {
-        network.nodes.allSatisfy { node in
-            switch node.operation {
-            case .input, .dense, .relu, .elementwiseAffine, .add: return true
-            case .convolution: return false
-            }
-        }
-    }
+    /// The index arithmetic of every convolution node up to `target`.
+    let geometries: [Int: ConvolutionGeometry]
 
     init(network: Network, target: Int, rows: [Double], rowCount: Int, nodeBounds: [LayerBounds]) {
         self.network = network
@@ -540,8 +535,10 @@ struct BatchSlopeOptimizer {
         self.rowCount = rowCount
         var relaxations: [Int: ReLURelaxation] = [:], unstable: [Int: [Int]] = [:]
         var alpha: [Int: [Double]] = [:]
-        for k in 1..<target {
-            guard case .relu = network.nodes[k].operation else { continue }
+        var geometries: [Int: ConvolutionGeometry] = [:]
+        for k in 1...target {
+            if case .convolution(let conv) = network.nodes[k].operation { geometries[k] = ConvolutionGeometry(conv) }
+            guard k < target, case .relu = network.nodes[k].operation else { continue }
             let relaxation = ReLURelaxation(preActivation: nodeBounds[network.nodes[k].inputs[0]], lowerSlopes: nil)
             relaxations[k] = relaxation
             unstable[k] = relaxation.isUnstable.indices.filter { relaxation.isUnstable[$0] }
@@ -554,6 +551,7 @@ struct BatchSlopeOptimizer {
         self.relaxations = relaxations
         self.unstable = unstable
         self.alpha = alpha
+        self.geometries = geometries
         gradient = alpha.mapValues { [Double](repeating: 0, count: $0.count) }
         lambda = (0...target).map { [Double](repeating: 0, count: rowCount * network.nodes[$0].size) }
         value = lambda
@@ -636,8 +634,28 @@ struct BatchSlopeOptimizer {
             let size = node.size
             let l = lambda[j]
             switch node.operation {
-            case .input, .convolution:
+            case .input:
                 break
+            case .convolution(let conv):
+                let p = node.inputs[0]
+                reached[p] = true
+                let geometry = geometries[j]!
+                let perChannel = geometry.outH * geometry.outW
+                var out = Self.take(&lambda, p)
+                l.withUnsafeBufferPointer { l in
+                    for r in 0..<R {
+                        var c = 0.0
+                        for k in 0..<size where l[r * size + k] != 0 { c += l[r * size + k] * conv.bias[k / perChannel] }
+                        constant[r] += c
+                    }
+                    conv.weights.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { o in
+                            geometry.accumulateTransposed(rows: l.baseAddress!, rowCount: R, weights: w,
+                                                          into: o.baseAddress!)
+                        }
+                    }
+                }
+                lambda[p] = out
             case .dense(let d):
                 let p = node.inputs[0]
                 reached[p] = true
@@ -754,8 +772,18 @@ struct BatchSlopeOptimizer {
             let size = node.size
             var out = Self.take(&value, k)
             switch node.operation {
-            case .input, .convolution:
+            case .input:
                 break
+            case .convolution(let conv):
+                let geometry = geometries[k]!
+                value[node.inputs[0]].withUnsafeBufferPointer { x in
+                    out.withUnsafeMutableBufferPointer { o in
+                        conv.weights.withUnsafeBufferPointer { w in
+                            geometry.forwardColumns(x.baseAddress!, columns: R, weights: w, bias: conv.bias,
+                                                    into: o.baseAddress!)
+                        }
+                    }
+                }
             case .dense(let d):
                 let x = value[node.inputs[0]]
                 let n = d.weights.columns

@@ -100,11 +100,19 @@ public enum Verifier {
                 let theory = Theory(network: network, problem: problem, propagator: propagator)
                 theory.intermediateSlopeIterations = search.rootIntermediateSlopeIterations
                 theory.intermediateSlopeBudget = search.rootIntermediateSlopeBudget
+                let clock = Stopwatch()
                 let evaluation = theory.evaluate(box: problem.box, assignment: nil, slopeIterations: search.rootSlopeIterations,
                                                  deadline: slopeDeadline)
+                stats.rootSeconds += clock.seconds
                 stats.nodes += 1
                 problem.rootSlopes = evaluation.optimizedSlopes
-                if !evaluation.refuted { open.append(problem) }
+                if !evaluation.refuted {
+                    open.append(problem)
+                    if evaluation.bestMargin.isFinite { stats.openRootMargins.append(evaluation.bestMargin) }
+                    stats.openRootUnstable.append(evaluation.bounds.preActivation.reduce(0) { count, layer in
+                        count + zip(layer.lower, layer.upper).filter { $0 < 0 && $1 > 0 }.count
+                    })
+                }
             }
         }
 

@@ -186,6 +186,38 @@ final class BoundPropagatorTests: XCTestCase {
         assertContains(network, b, points: samplePoints(box, count: 2000, rng: &rng))
     }
 
+    /// Several slope sets of one objective in one pass: each bound is the one its own pass gives
+    /// (up to the summation order of the shared products), and sound at sampled points.
+    func testLowerBoundsForSeveralSlopeSetsMatchSeparatePasses() {
+        var rng = SplitMix64(seed: 6)
+        var differ = 0
+        var networks: [Network] = (0..<6).map { TestNetworks.randomDense(widths: [4, 10, 10, 3], seed: UInt64(610 + $0)) }
+        networks += (0..<2).map { TestNetworks.randomConvolutional(seed: UInt64(620 + $0)) }
+        for (trial, network) in networks.enumerated() {
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            let b = propagator.bounds(box: box)
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            let sets: [[[Double]]?] = [nil] + (0..<2).map { _ in
+                network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: 0...1, using: &rng) } }
+            }
+            let together = propagator.lowerBounds(outputCoefficients: c, box: box, assignment: nil, bounds: b, slopeSets: sets)
+            XCTAssertEqual(together.count, 3)
+            for (r, set) in sets.enumerated() {
+                let alone = propagator.lowerBound(outputCoefficients: c, box: box, assignment: nil, bounds: b, lowerSlopes: set)
+                XCTAssertEqual(together[r], alone, accuracy: 1e-9 * max(1, abs(alone)), "trial \(trial) set \(r)")
+                if r > 0, abs(together[r] - together[0]) > 1e-6 { differ += 1 }
+            }
+            for x in samplePoints(box, count: 500, rng: &rng) {
+                let y: [Float80] = network.evaluate(x.map { Float80($0) })
+                var value: Float80 = 0
+                for j in c.indices { value += Float80(c[j]) * y[j] }
+                for r in together.indices { XCTAssertLessThanOrEqual(Float80(together[r]), value, "trial \(trial) set \(r)") }
+            }
+        }
+        XCTAssertGreaterThan(differ, 0, "the slope sets never changed a bound: were they applied?")
+    }
+
     /// Strong branching's child bounds hold at every sampled input of the child's region (the node's
     /// assignment plus the split phase), and splitting tightens some of them beyond the node's own.
     func testSplitLowerBoundsHoldInEachChild() {
@@ -261,5 +293,62 @@ final class BoundPropagatorTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(unstableSeen, 10)
+    }
+
+    /// A node's bounds computed from its parent's: sound for the node's region, identical to the
+    /// parent's before the first layer with a new phase, at least as tight as a computation from
+    /// scratch everywhere, and recomputed after it (a version that reused every layer would never
+    /// beat the parent there). A "parent" that is no ancestor is ignored.
+    func testBoundsFromAParentRecomputeOnlyAfterTheFirstNewPhase() {
+        var rng = SplitMix64(seed: 41)
+        var tighterThanParent = 0, checked = 0
+        var networks: [Network] = (0..<8).map { TestNetworks.randomDense(widths: [4, 10, 10, 10, 10, 2], seed: UInt64(4100 + $0)) }
+        networks += (0..<3).map { TestNetworks.randomConvolutional(seed: UInt64(4200 + $0)) }
+        networks += (0..<3).map { TestNetworks.randomResidual(seed: UInt64(4300 + $0)) }
+        for (trial, network) in networks.enumerated() {
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            // Phases of one sampled point, so neither region is empty: a few in the first ReLU
+            // layer for the parent, and a few more in a later one for the child.
+            let anchor = samplePoints(box, count: 1, rng: &rng)[0]
+            let pattern = activationPattern(network, input: anchor)
+            var parentAssignment = PhaseAssignment(network: network)
+            for i in pattern[0].indices where i % 3 == 0 { parentAssignment.phases[0][i] = pattern[0][i] }
+            let changed = network.reluNodes.count - 1
+            var assignment = parentAssignment
+            for i in pattern[changed].indices where i % 2 == 0 { assignment.phases[changed][i] = pattern[changed][i] }
+            let parent = propagator.bounds(box: box, assignment: parentAssignment)
+            let fromParent = propagator.bounds(box: box, assignment: assignment, seed: nil, parent: parent,
+                                               parentAssignment: parentAssignment)
+            let scratch = propagator.bounds(box: box, assignment: assignment)
+            XCTAssertFalse(fromParent.isInfeasible, "trial \(trial): the anchor lies in the region")
+            checked += assertContains(network, fromParent, points: samplePoints(box, count: 3000, rng: &rng) + [anchor],
+                                      assignment: assignment)
+            let firstChanged = network.nodes[network.reluNodes[changed]].inputs[0]
+            for k in 1..<network.nodes.count {
+                let (b, p, f) = (fromParent.nodes[k], parent.nodes[k], scratch.nodes[k])
+                for i in b.lower.indices {
+                    if k < firstChanged {
+                        XCTAssertEqual(b.lower[i], p.lower[i], "trial \(trial) node \(k): not the parent's")
+                        XCTAssertEqual(b.upper[i], p.upper[i], "trial \(trial) node \(k): not the parent's")
+                    }
+                    XCTAssertGreaterThanOrEqual(b.lower[i], f.lower[i], "trial \(trial) node \(k) looser than from scratch")
+                    XCTAssertLessThanOrEqual(b.upper[i], f.upper[i], "trial \(trial) node \(k) looser than from scratch")
+                    if k > firstChanged, b.lower[i] > p.lower[i] + 1e-9 || b.upper[i] < p.upper[i] - 1e-9 {
+                        tighterThanParent += 1
+                    }
+                }
+            }
+            // Not an ancestor: the child leaves free a phase the "parent" fixes.
+            var stranger = PhaseAssignment(network: network)
+            stranger.phases[0][1] = pattern[0][1]
+            let ignored = propagator.bounds(box: box, assignment: parentAssignment, seed: nil,
+                                            parent: propagator.bounds(box: box, assignment: stranger),
+                                            parentAssignment: stranger)
+            XCTAssertEqual(ignored.nodes.map { $0.lower }, parent.nodes.map { $0.lower }, "trial \(trial)")
+            XCTAssertEqual(ignored.nodes.map { $0.upper }, parent.nodes.map { $0.upper }, "trial \(trial)")
+        }
+        XCTAssertGreaterThan(checked, 100)
+        XCTAssertGreaterThan(tighterThanParent, 0, "the layers after the new phases were never recomputed")
     }
 }

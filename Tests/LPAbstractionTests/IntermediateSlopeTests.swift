@@ -49,13 +49,14 @@ final class IntermediateSlopeTests: XCTestCase {
         return context
     }
 
-    /// On small dense and residual networks the optimised bounds contain every sampled forward
-    /// pass, are never looser than CROWN's, and are strictly tighter somewhere.
+    /// On small dense, residual and convolutional networks the optimised bounds contain every
+    /// sampled forward pass, are never looser than CROWN's, and are strictly tighter somewhere.
     func testOptimizedBoundsAreSoundAndNeverLooser() {
         var rng = SplitMix64(seed: 31)
         var tighter = 0, compared = 0
-        let networks = (0..<10).map { TestNetworks.randomDense(widths: [4, 12, 12, 12, 12, 3], seed: UInt64(8000 + $0)) }
-            + (0..<4).map { TestNetworks.randomResidual(seed: UInt64(8100 + $0)) }
+        var networks: [Network] = (0..<10).map { TestNetworks.randomDense(widths: [4, 12, 12, 12, 12, 3], seed: UInt64(8000 + $0)) }
+        networks += (0..<4).map { TestNetworks.randomResidual(seed: UInt64(8100 + $0)) }
+        networks += (0..<4).map { TestNetworks.randomConvolutional(seed: UInt64(8150 + $0)) }
         for (trial, network) in networks.enumerated() {
             let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.8...2)
             let propagator = BoundPropagator(network: network)

@@ -7,6 +7,7 @@ extension SolverState {
         clauses.propagatedUpTo = min(clauses.propagatedUpTo, trail.count)
         evaluation = nil
         lpBasisAtLevel = lpBasisAtLevel.filter { $0.key <= level }
+        boundsAtLevel = boundsAtLevel.filter { $0.key <= level }
         theory.startBasis = lpBasisAtLevel[level]
     }
 }

@@ -54,9 +54,14 @@ final class Theory {
     /// mnistfc at a tenth of its cost, which settles many problems before any LP or search. Such
     /// a root evaluation (no phase fixed) also optimises the intermediate bounds first, once per
     /// box, within `intermediateSlopeBudget` times the time `deadline` leaves.
+    ///
+    /// `parent`, when given, holds the bounds of `box` under an assignment with a subset of
+    /// `assignment`'s phases (a search node's ancestor): layers before the first new phase are
+    /// not back-substituted again.
     func evaluate(box: Box, assignment: PhaseAssignment?, slopeIterations: Int = 0,
-                  deadline: ContinuousClock.Instant? = nil) -> Evaluation {
-        var bounds = self.bounds(box: box, assignment: assignment)
+                  deadline: ContinuousClock.Instant? = nil,
+                  parent: (assignment: PhaseAssignment, bounds: NetworkBounds)? = nil) -> Evaluation {
+        var bounds = self.bounds(box: box, assignment: assignment, parent: parent)
         // The root's own evaluation (the only one with slope steps) computes the optimised
         // intermediate bounds once per box; `bounds(box:assignment:)` seeds everything after with them.
         if slopeIterations > 0, intermediateSlopeIterations > 0, problem.refinedBounds == nil, !bounds.isInfeasible,
@@ -81,21 +86,17 @@ final class Theory {
             return Evaluation(bounds: bounds, margins: margins(), refuted: true)
         }
         for k in lowers.indices.sorted(by: { lowers[$0] - constraints[$0].rhs > lowers[$1] - constraints[$1].rhs }) {
-            let lower = propagator.lowerBound(outputCoefficients: constraints[k].coefficients, box: box,
-                                              assignment: assignment, bounds: bounds)
-            lowers[k] = max(lowers[k], lower)
-            if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
             // The root's optimised slopes stay valid lower lines in every sub-region (any slope in
             // [0, 1] is), and on convolutional networks they often beat the adaptive ones there:
             // oval21 cifar_wide_kw img4720, one thread, 60 s, unsat in 7 s with them and 35 s
             // without; cifar_base_kw img5303 22 s, a timeout without. mnistfc and ACAS Xu, where
-            // the LP decides most nodes, are unchanged.
-            if slopeIterations == 0, let slopes = problem.rootSlopes[k] {
-                let warm = propagator.lowerBound(outputCoefficients: constraints[k].coefficients, box: box,
-                                                 assignment: assignment, bounds: bounds, lowerSlopes: slopes)
-                lowers[k] = max(lowers[k], warm)
-                if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
-            }
+            // the LP decides most nodes, are unchanged. Both go back in one pass.
+            let slopeSets: [[[Double]]?] = slopeIterations == 0 && problem.rootSlopes[k] != nil
+                ? [nil, problem.rootSlopes[k]] : [nil]
+            let bounded = propagator.lowerBounds(outputCoefficients: constraints[k].coefficients, box: box,
+                                                 assignment: assignment, bounds: bounds, slopeSets: slopeSets)
+            lowers[k] = max(lowers[k], bounded.max()!)
+            if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
         }
         var optimizedSlopes: [Int: [[Double]]] = [:]
         if slopeIterations > 0 {
@@ -112,14 +113,20 @@ final class Theory {
     }
 
     /// Symbolic bounds over `box` under `assignment`, refining the problem's LP-tightened bounds
-    /// when the box is the problem's own.
-    func bounds(box: Box, assignment: PhaseAssignment?) -> NetworkBounds {
+    /// when the box is the problem's own, and an ancestor's bounds (`parent`) when given.
+    func bounds(box: Box, assignment: PhaseAssignment?,
+                parent: (assignment: PhaseAssignment, bounds: NetworkBounds)? = nil) -> NetworkBounds {
+        var seed: NetworkBounds?
         if let refined = problem.refinedBounds, box == problem.box {
-            return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: refined)
+            seed = refined
+        } else {
+            seed = propagator.rememberedOptimizedRootBounds(box: box)
         }
-        if let optimized = propagator.rememberedOptimizedRootBounds(box: box) {
-            return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: optimized)
+        if let parent, let assignment {
+            return propagator.bounds(box: box, assignment: assignment, seed: seed, parent: parent.bounds,
+                                     parentAssignment: parent.assignment)
         }
+        if let seed { return propagator.bounds(box: box, assignment: assignment, method: .symbolic, seed: seed) }
         return propagator.bounds(box: box, assignment: assignment, method: .symbolic)
     }
 

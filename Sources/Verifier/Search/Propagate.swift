@@ -23,12 +23,13 @@ extension SolverState {
             }
             stats.nodes += 1
             let boundClock = Stopwatch()
-            evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment)
+            evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment, parent: nearestBounds())
             lastBoundSeconds = boundClock.seconds
             if evaluation.refuted {
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))
             }
+            boundsAtLevel[trail.decisionLevel] = (trail.assignment, evaluation.bounds)
             var implied = 0
             for layer in 0..<variables.layerCount {
                 let b = evaluation.bounds.preActivation[layer]
@@ -53,6 +54,15 @@ extension SolverState {
         self.evaluation = evaluation
         stats.propagateSeconds += clock.seconds
         return check(evaluation)
+    }
+
+    /// The bounds last computed at the deepest decision level at or above the current one: the
+    /// current node's region lies inside theirs (the trail only grew since).
+    func nearestBounds() -> (assignment: PhaseAssignment, bounds: NetworkBounds)? {
+        for level in stride(from: trail.decisionLevel, through: 0, by: -1) {
+            if let entry = boundsAtLevel[level] { return entry }
+        }
+        return nil
     }
 
     /// The conflict for a theory refutation. The bounds at a node depend on every decision, so the

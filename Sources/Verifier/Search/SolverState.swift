@@ -80,6 +80,10 @@ final class SolverState {
     /// the deep node it left, which is far from the new node (mnistfc 256x4: a fifth less time
     /// per LP).
     var lpBasisAtLevel: [Int: LPRelaxation.Basis] = [:]
+    /// Per decision level: the assignment and bounds of the last node evaluated at that level.
+    /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:)``)
+    /// instead of back-substituting every layer again.
+    var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds)] = [:]
     /// Scratch marks for conflict analysis.
     var seen: [Bool]
 

@@ -38,6 +38,15 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public var falsifySeconds = 0.0
     /// Seconds spent stabilizing (LP tightening).
     public var stabilizeSeconds = 0.0
+    /// Seconds spent bounding the root of every case × conjunction before any search (optimised
+    /// intermediate bounds and slopes included).
+    public var rootSeconds = 0.0
+    /// The best margin (largest sound lower bound of `c·y − rhs` over the conjunction's
+    /// constraints) at the root of each case × conjunction the root bounds left open, in order:
+    /// how far each search starts from a refutation.
+    public var openRootMargins: [Double] = []
+    /// Unstable ReLUs at the root of each case × conjunction left open, in the same order.
+    public var openRootUnstable: [Int] = []
 
     /// Empty statistics.
     public init() {}
@@ -60,6 +69,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         analyzeSeconds += other.analyzeSeconds
         falsifySeconds += other.falsifySeconds
         stabilizeSeconds += other.stabilizeSeconds
+        rootSeconds += other.rootSeconds
+        openRootMargins += other.openRootMargins
+        openRootUnstable += other.openRootUnstable
     }
 }
 
