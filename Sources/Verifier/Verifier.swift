@@ -108,10 +108,12 @@ public enum Verifier {
                 problem.rootSlopes = evaluation.optimizedSlopes
                 if !evaluation.refuted {
                     open.append(problem)
-                    if evaluation.bestMargin.isFinite { stats.openRootMargins.append(evaluation.bestMargin) }
-                    stats.openRootUnstable.append(evaluation.bounds.preActivation.reduce(0) { count, layer in
-                        count + zip(layer.lower, layer.upper).filter { $0 < 0 && $1 > 0 }.count
-                    })
+                    if evaluation.bestMargin.isFinite {
+                        stats.openRootMargins.append(evaluation.bestMargin)
+                        stats.openRootUnstable.append(evaluation.bounds.preActivation.reduce(0) { count, layer in
+                            count + zip(layer.lower, layer.upper).filter { $0 < 0 && $1 > 0 }.count
+                        })
+                    }
                 }
             }
         }

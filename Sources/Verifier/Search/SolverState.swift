@@ -81,7 +81,7 @@ final class SolverState {
     /// per LP).
     var lpBasisAtLevel: [Int: LPRelaxation.Basis] = [:]
     /// Per decision level: the assignment and bounds of the last node evaluated at that level.
-    /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:)``)
+    /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:)``)
     /// instead of back-substituting every layer again.
     var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds)] = [:]
     /// Scratch marks for conflict analysis.

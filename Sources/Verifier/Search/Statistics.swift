@@ -42,8 +42,8 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// intermediate bounds and slopes included).
     public var rootSeconds = 0.0
     /// The best margin (largest sound lower bound of `c·y − rhs` over the conjunction's
-    /// constraints) at the root of each case × conjunction the root bounds left open, in order:
-    /// how far each search starts from a refutation.
+    /// constraints) at the root of each case × conjunction with an output constraint that the
+    /// root bounds left open, in order: how far each search starts from a refutation.
     public var openRootMargins: [Double] = []
     /// Unstable ReLUs at the root of each case × conjunction left open, in the same order.
     public var openRootUnstable: [Int] = []
