@@ -68,8 +68,9 @@ public final class LPRelaxation {
     /// restore dual feasibility (on the digits networks several times slower). The search, whose
     /// solves change bounds and phases and so keep the basis dual feasible, keeps the default.
     public var prefersPrimalSimplex = false
-    /// Whether the simplex uses GLPK's long-step (flip-flop) ratio test, which passes over the
-    /// bound flips of boxed variables (every column here is boxed) in one step. Measured: the
+    /// Whether the dual simplex uses GLPK's long-step (flip-flop) ratio test, which passes over the
+    /// bound flips of boxed variables (every column here is boxed) in one step (the primal simplex
+    /// keeps Harris's ratio test: see `solve`). Measured: the
     /// stability proofs a fifth faster (digits_fc_2x100_l1_5e-5: 41.8 → 32.8 s), the search on
     /// mnistfc 256x4 prop_0_0.03 four times faster (84.9 → 21.2 s), ACAS Xu unchanged.
     public var usesLongStepRatioTest = true
@@ -303,8 +304,15 @@ extension LPRelaxation {
         glp_init_smcp(&parameters)
         parameters.msg_lev = GLP_MSG_OFF
         parameters.presolve = GLP_OFF
-        parameters.meth = prefersPrimalSimplex ? GLP_PRIMAL : GLP_DUALP
-        if usesLongStepRatioTest { parameters.r_test = GLP_RT_FLIP }
+        // The long-step ratio test only in the dual simplex: GLPK's primal simplex can fail an
+        // internal assertion with it (`teta_lim >= 0.0` in spxprim.c) and abort the process
+        // (oval21 cifar_deep_kw img5168, a leaf LP after 414 s). So no silent switch to the
+        // primal inside GLPK (GLP_DUALP): a failed dual solve comes back here and retries.
+        func use(_ method: Int32) {
+            parameters.meth = method
+            parameters.r_test = method == GLP_DUAL && usesLongStepRatioTest ? GLP_RT_FLIP : GLP_RT_HAR
+        }
+        use(prefersPrimalSimplex ? GLP_PRIMAL : GLP_DUAL)
         var code: Int32 = 0
         for attempt in 0..<3 {
             if let deadline {
@@ -317,11 +325,12 @@ extension LPRelaxation {
             if code == GLP_EBADB || code == GLP_ESING || code == GLP_ECOND {
                 // The warm basis went bad (e.g. after many updates): start from an advanced basis.
                 glp_adv_basis(problem, 0)
-                if attempt == 1 { parameters.meth = prefersPrimalSimplex ? GLP_DUALP : GLP_PRIMAL }
+                if attempt == 1 { use(prefersPrimalSimplex ? GLP_DUAL : GLP_PRIMAL) }
                 continue
             }
-            if code == GLP_EFAIL && attempt == 0 {
-                glp_std_basis(problem)
+            if code == GLP_EFAIL && attempt < 2 {
+                // First a fresh basis; then the other method (what GLP_DUALP did inside GLPK).
+                if attempt == 0 { glp_std_basis(problem) } else { use(prefersPrimalSimplex ? GLP_DUAL : GLP_PRIMAL) }
                 continue
             }
             break
