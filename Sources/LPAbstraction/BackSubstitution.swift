@@ -150,8 +150,18 @@ struct BackSubstitutionContext {
     /// index, `R × size` row-major for the `R` rows still going, the node's relaxation), before
     /// they are carried through the relaxation: the multipliers of the ReLU outputs that
     /// branching heuristics read.
+    ///
+    /// `splitMultipliers`, when given, holds per ReLU node (by node index) a signed multiplier
+    /// `μ_i` per neuron, added to every row's coefficient of the neuron's pre-activation `x_i`
+    /// (beta-CROWN's Lagrangian term for a split constraint). Adding `μ_i·x_i` keeps the
+    /// invariant only where `μ_i·x_i ≤ 0` on the whole region, so a multiplier is used only where
+    /// the region's bounds prove it: `μ_i < 0` needs `l_i ≥ 0` (an active phase), `μ_i > 0` needs
+    /// `u_i ≤ 0` (an inactive one); any other is ignored. No slack is needed: with round to
+    /// nearest, `fl(λ + μ) − λ` has the sign of `μ`, so the stored coefficient is exactly `λ + μ'`
+    /// for a real `μ'` of the same sign.
     mutating func lowerBounds(start: Int, rows: [Double], rowCount: Int, stopPairsAtDecision: Bool = false,
                               rowLowerSlopes: [Int: [Double]]? = nil,
+                              splitMultipliers: [Int: [Double]]? = nil,
                               observeReLU: ((Int, [Double], ReLURelaxation) -> Void)? = nil) -> [Double] {
         let nodes = network.nodes
         var R = rowCount
@@ -373,6 +383,14 @@ struct BackSubstitutionContext {
                 }
                 // Products with slopes 0 and 1 are exact, other slopes round; one term per entry.
                 addSlack(absolute, old: old, terms: 1, node: p)
+                if let multipliers = splitMultipliers?[j] {
+                    let x = nodeBounds[p]
+                    for e in 0..<outSize {
+                        let mu = multipliers[e]
+                        guard mu.isFinite, (mu < 0 && x.lower[e] >= 0) || (mu > 0 && x.upper[e] <= 0) else { continue }
+                        for r in 0..<R { out[r * outSize + e] += mu }
+                    }
+                }
                 coefficients[p] = out
                 if stopPairsAtDecision {
                     stopDecidedPairs(&coefficients, below: j, constant: &constant, slack: &slack,

@@ -241,8 +241,13 @@ public struct BoundPropagator: Sendable {
     /// lower slopes at once (`nil` for the adaptive ones): one back-substitution context and one
     /// pass with a row per set, instead of a context and a pass each (a search node bounds each
     /// constraint with its adaptive slopes and with the root's optimised ones).
+    ///
+    /// `betas`, when given, are beta-CROWN's multipliers of the assignment's phase constraints
+    /// (`betas[layer][index] ≥ 0`, for every row): the pre-activation `x_i` of a neuron fixed
+    /// active enters as `−β_i·x_i` (`x_i ≥ 0` there), one fixed inactive as `+β_i·x_i`; entries of
+    /// neurons the assignment leaves free, and negative or non-finite ones, are ignored.
     public func lowerBounds(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
-                            bounds: NetworkBounds, slopeSets: [[[Double]]?]) -> [Double] {
+                            bounds: NetworkBounds, slopeSets: [[[Double]]?], betas: [[Double]]? = nil) -> [Double] {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
         let R = slopeSets.count
         if bounds.isInfeasible || R == 0 { return [Double](repeating: .infinity, count: R) }
@@ -250,10 +255,11 @@ public struct BoundPropagator: Sendable {
         guard let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
             return [Double](repeating: .infinity, count: R)
         }
+        let multipliers = betas.flatMap { splitMultipliers(betas: $0, assignment: assignment) }
         var symbolic: [Double]
         if R == 1 {
             var context = backSubstitutionContext(nodeBounds: nodeBounds, lowerSlopes: slopeSets[0])
-            symbolic = context.lowerBounds(start: network.output, rows: c, rowCount: 1)
+            symbolic = context.lowerBounds(start: network.output, rows: c, rowCount: 1, splitMultipliers: multipliers)
         } else {
             // Per-row slopes replace the adaptive ones; NaN keeps a row's adaptive slope.
             var rowSlopes: [Int: [Double]] = [:]
@@ -268,7 +274,7 @@ public struct BoundPropagator: Sendable {
             }
             var context = backSubstitutionContext(nodeBounds: nodeBounds)
             symbolic = context.lowerBounds(start: network.output, rows: Array((0..<R).map { _ in c }.joined()),
-                                           rowCount: R, rowLowerSlopes: rowSlopes)
+                                           rowCount: R, rowLowerSlopes: rowSlopes, splitMultipliers: multipliers)
         }
         // The interval bound of the same functional, in case it is tighter.
         let y = nodeBounds[network.output]
@@ -280,6 +286,28 @@ public struct BoundPropagator: Sendable {
         }
         let interval = SoundArithmetic.lower(value, error: SoundArithmetic.dotError(absoluteSum: absolute, terms: c.count))
         return symbolic.map { Swift.max($0, interval) }
+    }
+
+    /// The signed multipliers of ``BackSubstitutionContext/lowerBounds(start:rows:rowCount:stopPairsAtDecision:rowLowerSlopes:splitMultipliers:observeReLU:)``
+    /// for beta-CROWN multipliers `betas` (per ReLU layer and neuron) of `assignment`'s phases:
+    /// `−β` for an active phase, `+β` for an inactive one, keyed by ReLU node. `nil` when no
+    /// multiplier is positive.
+    func splitMultipliers(betas: [[Double]], assignment: PhaseAssignment?) -> [Int: [Double]]? {
+        guard let assignment else { return nil }
+        var result: [Int: [Double]] = [:]
+        for (layer, relu) in reluNodes.enumerated() where layer < betas.count {
+            let phases = assignment.phases[layer]
+            var signed = [Double](repeating: 0, count: phases.count)
+            var any = false
+            for (i, phase) in phases.enumerated() where i < betas[layer].count {
+                let beta = betas[layer][i]
+                guard let phase, beta > 0, beta.isFinite else { continue }
+                signed[i] = phase == .active ? -beta : beta
+                any = true
+            }
+            if any { result[relu] = signed }
+        }
+        return result.isEmpty ? nil : result
     }
 
     /// Sound lower bounds of `Σ c_j y_j` in the two children of each split in `splits`: the

@@ -14,6 +14,10 @@ public struct OptimizedLowerBound: Sendable {
     /// (1 active, 0 inactive) of stable or fixed ones. Pass it as `initialSlopes` to warm-start a
     /// child region, or as `lowerSlopes` to the bound functions.
     public var slopes: [[Double]]
+    /// The beta-CROWN multipliers of the assignment's phase constraints behind ``bound``
+    /// (`betas[layer][index] ≥ 0`, 0 for free neurons), or `nil` when they were not optimised
+    /// (or the default bound won). Pass them as `initialBetas` to warm-start a child region.
+    public var betas: [[Double]]? = nil
     /// Gradient steps taken (fewer than asked when the deadline or `stopAbove` ended the run).
     public var iterations: Int
 }
@@ -44,13 +48,24 @@ extension BoundPropagator {
     ///   - learningRate: Adam's first step size (slopes live in `[0, 1]`). On mnistfc 256x2/256x4,
     ///     0.2 leaves 1.6 to 4 times less of the gap to the LP after 20 steps than alpha-CROWN's 0.1.
     ///   - learningRateDecay: factor applied to the step size after every step.
+    ///   - optimizingSplits: also optimise beta-CROWN multipliers `β_i ≥ 0` of the assignment's
+    ///     phase constraints (`x_i ≥ 0` active, `x_i ≤ 0` inactive), added to the Lagrangian as
+    ///     `∓β_i·x_i`. Clipping a fixed neuron's bounds only makes its own relaxation exact; the
+    ///     constraint on the earlier layers that feed it is what the multipliers bring back, which
+    ///     is how a bound alone comes close to the LP with the same fixed phases. The gradient is
+    ///     `∓z_{x_i}` at the minimiser; the sound bound again comes from the rounded pass.
+    ///   - initialBetas: multipliers to start from (e.g. the parent region's ``OptimizedLowerBound/betas``).
+    ///   - betaLearningRate: Adam's first step size for the multipliers.
     public func optimizedLowerBound(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
                                     bounds: NetworkBounds, iterations: Int = 20,
                                     deadline: ContinuousClock.Instant? = nil,
                                     initialSlopes: [[Double]]? = nil,
                                     stopAbove: Double = .infinity,
                                     learningRate: Double = 0.2,
-                                    learningRateDecay: Double = 0.98) -> OptimizedLowerBound {
+                                    learningRateDecay: Double = 0.98,
+                                    optimizingSplits: Bool = false,
+                                    initialBetas: [[Double]]? = nil,
+                                    betaLearningRate: Double = 0.05) -> OptimizedLowerBound {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
         let defaultBound = lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: nil)
         guard !bounds.isInfeasible, defaultBound < .infinity,
@@ -58,17 +73,25 @@ extension BoundPropagator {
             let fallback = initialSlopes ?? network.reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }
             return OptimizedLowerBound(bound: .infinity, defaultBound: .infinity, slopes: fallback, iterations: 0)
         }
+        let splitSigns = optimizingSplits
+            ? splitMultipliers(betas: reluNodes.map { [Double](repeating: 1, count: network.nodes[$0].size) },
+                               assignment: assignment)
+            : nil
         var optimizer = SlopeOptimizer(network: network, reluNodes: reluNodes, objective: c,
-                                       nodeBounds: nodeBounds, initialSlopes: initialSlopes)
-        guard optimizer.parameterCount > 0 else {
+                                       nodeBounds: nodeBounds, initialSlopes: initialSlopes,
+                                       splitSigns: splitSigns, initialBetas: initialBetas)
+        guard optimizer.parameterCount + optimizer.betaCount > 0 else {
             return OptimizedLowerBound(bound: defaultBound, defaultBound: defaultBound, slopes: optimizer.slopes(), iterations: 0)
         }
         let steps = optimizer.run(iterations: iterations, deadline: deadline, stopAbove: stopAbove,
-                                  learningRate: learningRate, decay: learningRateDecay)
+                                  learningRate: learningRate, decay: learningRateDecay, betaLearningRate: betaLearningRate)
         let best = optimizer.slopes()
-        let optimized = lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: best)
+        let betas = optimizer.betaCount > 0 ? optimizer.betas() : nil
+        let optimized = lowerBounds(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds,
+                                    slopeSets: [best], betas: betas)[0]
         if optimized >= defaultBound {
-            return OptimizedLowerBound(bound: optimized, defaultBound: defaultBound, slopes: best, iterations: steps)
+            return OptimizedLowerBound(bound: optimized, defaultBound: defaultBound, slopes: best, betas: betas,
+                                       iterations: steps)
         }
         optimizer.resetToAdaptive()
         return OptimizedLowerBound(bound: defaultBound, defaultBound: defaultBound, slopes: optimizer.slopes(), iterations: steps)
@@ -107,6 +130,15 @@ struct SlopeOptimizer {
     let parameterPosition: [Int]
     let preActivationPosition: [Int]
     let reluNodes: [Int]
+    /// The split parameters (beta-CROWN): per multiplier, the flat position of the neuron's
+    /// pre-activation, the sign `s` of its term `s·β·x` (−1 active, +1 inactive), its ReLU layer
+    /// and index; per ReLU node, the range of its multipliers.
+    let betaPosition: [Int]
+    let betaSign: [Double]
+    let betaLayer: [Int]
+    let betaIndex: [Int]
+    let betaRange: [Int: Range<Int>]
+    var beta: [Double]
     let centre: [Double]
     let radius: [Double]
     let geometries: [Int: ConvolutionGeometry]
@@ -114,11 +146,16 @@ struct SlopeOptimizer {
     var lambda: [Double]
     var value: [Double]
     var reached: [Bool]
+    /// The derivative by each slope parameter, then by each multiplier.
     var gradient: [Double]
 
     var parameterCount: Int { parameterPosition.count }
+    var betaCount: Int { betaPosition.count }
 
-    init(network: Network, reluNodes: [Int], objective: [Double], nodeBounds: [LayerBounds], initialSlopes: [[Double]]?) {
+    /// `splitSigns` (per ReLU node, per neuron: −1, +1 or 0) turns on the multipliers of the
+    /// neurons with a non-zero sign, starting from `initialBetas` (0 when `nil`).
+    init(network: Network, reluNodes: [Int], objective: [Double], nodeBounds: [LayerBounds], initialSlopes: [[Double]]?,
+         splitSigns: [Int: [Double]]? = nil, initialBetas: [[Double]]? = nil) {
         self.network = network
         self.objective = objective
         nodeCount = network.output + 1
@@ -131,6 +168,9 @@ struct SlopeOptimizer {
         var lower = [Double](repeating: 0, count: total), upper = lower, intercept = lower
         var parameters: [Int] = [], preActivations: [Int] = []
         var parameterLayer: [Int] = [], parameterIndex: [Int] = []
+        var betaPosition: [Int] = [], betaSign: [Double] = [], betaLayer: [Int] = [], betaIndex: [Int] = []
+        var betaRange: [Int: Range<Int>] = [:]
+        var beta: [Double] = []
         var geometries: [Int: ConvolutionGeometry] = [:]
         for k in 1..<nodeCount {
             switch network.nodes[k].operation {
@@ -151,6 +191,20 @@ struct SlopeOptimizer {
                         parameterIndex.append(e)
                     }
                 }
+                if let signs = splitSigns?[k] {
+                    let first = betaPosition.count
+                    for e in 0..<network.nodes[k].size where signs[e] != 0 {
+                        // The rounded pass uses a multiplier only where the bounds prove its sign.
+                        guard signs[e] < 0 ? nodeBounds[p].lower[e] >= 0 : nodeBounds[p].upper[e] <= 0 else { continue }
+                        betaPosition.append(offset[p] + e)
+                        betaSign.append(signs[e] < 0 ? -1 : 1)
+                        betaLayer.append(layer)
+                        betaIndex.append(e)
+                        let start = initialBetas.flatMap { layer < $0.count && e < $0[layer].count ? $0[layer][e] : nil } ?? 0
+                        beta.append(start.isFinite ? Swift.max(start, 0) : 0)
+                    }
+                    if betaPosition.count > first { betaRange[k] = first..<betaPosition.count }
+                }
             default:
                 break
             }
@@ -166,13 +220,19 @@ struct SlopeOptimizer {
         upperIntercept = intercept
         parameterPosition = parameters
         preActivationPosition = preActivations
+        self.betaPosition = betaPosition
+        self.betaSign = betaSign
+        self.betaLayer = betaLayer
+        self.betaIndex = betaIndex
+        self.betaRange = betaRange
+        self.beta = beta
         self.reluNodes = reluNodes
         self.geometries = geometries
         (centre, radius, _) = IntervalArithmetic.centreRadius(nodeBounds[0])
         lambda = [Double](repeating: 0, count: total)
         value = lambda
         reached = [Bool](repeating: false, count: nodeCount)
-        gradient = [Double](repeating: 0, count: parameters.count)
+        gradient = [Double](repeating: 0, count: parameters.count + betaPosition.count)
     }
 
     /// The current lower slopes in ``BoundPropagator`` layout.
@@ -184,21 +244,34 @@ struct SlopeOptimizer {
         }
     }
 
-    mutating func resetToAdaptive() { lowerSlope = adaptiveSlope }
+    /// The current multipliers in ``BoundPropagator`` layout (per ReLU layer, 0 where none).
+    func betas() -> [[Double]] {
+        var result = reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }
+        for q in beta.indices { result[betaLayer[q]][betaIndex[q]] = beta[q] }
+        return result
+    }
 
-    /// Projected Adam ascent from the current slopes; leaves the best slopes seen (by the
-    /// unrounded estimate) in place and returns the number of steps taken.
+    mutating func resetToAdaptive() {
+        lowerSlope = adaptiveSlope
+        for q in beta.indices { beta[q] = 0 }
+    }
+
+    /// Projected Adam ascent from the current slopes (in `[0, 1]`) and multipliers (`≥ 0`);
+    /// leaves the best ones seen (by the unrounded estimate) in place and returns the number of
+    /// steps taken.
     mutating func run(iterations: Int, deadline: ContinuousClock.Instant?, stopAbove: Double,
-                      learningRate: Double, decay: Double) -> Int {
+                      learningRate: Double, decay: Double, betaLearningRate: Double = 0.05) -> Int {
         let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
-        var rate = learningRate
-        var alpha = parameterPosition.map { lowerSlope[$0] }
+        let slopeCount = parameterPosition.count
+        var rate = learningRate, betaRate = betaLearningRate
+        var alpha = parameterPosition.map { lowerSlope[$0] } + beta
         var best = alpha, bestEstimate = -Double.infinity
         var m = [Double](repeating: 0, count: alpha.count), v = m
         var power1 = 1.0, power2 = 1.0
         var steps = 0
         while true {
             for (q, position) in parameterPosition.enumerated() { lowerSlope[position] = alpha[q] }
+            for q in beta.indices { beta[q] = alpha[slopeCount + q] }
             let estimate = evaluate()
             guard estimate.isFinite else { break }
             if estimate > bestEstimate {
@@ -216,13 +289,16 @@ struct SlopeOptimizer {
                 let g = gradient[q]
                 m[q] = beta1 * m[q] + (1 - beta1) * g
                 v[q] = beta2 * v[q] + (1 - beta2) * g * g
-                let step = rate * (m[q] / (1 - power1)) / ((v[q] / (1 - power2)).squareRoot() + epsilon)
+                let isSlope = q < slopeCount
+                let step = (isSlope ? rate : betaRate) * (m[q] / (1 - power1)) / ((v[q] / (1 - power2)).squareRoot() + epsilon)
                 let next = alpha[q] + step
-                if next.isFinite { alpha[q] = Swift.min(Swift.max(next, 0), 1) }
+                if next.isFinite { alpha[q] = isSlope ? Swift.min(Swift.max(next, 0), 1) : Swift.max(next, 0) }
             }
             rate *= decay
+            betaRate *= decay
         }
         for (q, position) in parameterPosition.enumerated() { lowerSlope[position] = best[q] }
+        for q in beta.indices { beta[q] = best[slopeCount + q] }
         return steps
     }
 
@@ -300,6 +376,9 @@ struct SlopeOptimizer {
                             constant += l * upperIntercept[base + e]
                         }
                     }
+                    if let range = betaRange[j] {
+                        for q in range { lam[betaPosition[q]] += betaSign[q] * beta[q] }
+                    }
                 }
             }
             bound = constant
@@ -314,6 +393,8 @@ struct SlopeOptimizer {
             let l = lambda[position]
             gradient[q] = l > 0 ? l * value[preActivationPosition[q]] : 0
         }
+        let slopeCount = parameterPosition.count
+        for q in beta.indices { gradient[slopeCount + q] = betaSign[q] * value[betaPosition[q]] }
         return bound
     }
 

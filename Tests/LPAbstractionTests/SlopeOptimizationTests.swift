@@ -171,6 +171,104 @@ final class SlopeOptimizationTests: XCTestCase {
         XCTAssertGreaterThan(checked, 8)
     }
 
+    /// beta-CROWN multipliers of the split constraints: the derivative by each multiplier matches
+    /// central differences (the bound is linear in a multiplier on each piece).
+    func testSplitMultiplierGradientMatchesFiniteDifferences() {
+        var rng = SplitMix64(seed: 26)
+        var compared = 0
+        for trial in 0..<6 {
+            let network = trial < 4 ? TestNetworks.randomDense(widths: [3, 8, 8, 8, 2], seed: UInt64(7600 + trial))
+                                    : TestNetworks.randomConvolutional(seed: UInt64(7600 + trial))
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.5...1.5)
+            let propagator = BoundPropagator(network: network)
+            let assignment = randomAssignment(network, fraction: 0.3, rng: &rng)
+            let bounds = propagator.bounds(box: box, assignment: assignment)
+            guard !bounds.isInfeasible, let nodeBounds = propagator.regionBounds(box: box, assignment: assignment, bounds: bounds)
+            else { continue }
+            let ones = network.reluNodes.map { [Double](repeating: 1, count: network.nodes[$0].size) }
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            let betas = network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: 0...0.5, using: &rng) } }
+            var optimizer = SlopeOptimizer(network: network, reluNodes: network.reluNodes, objective: c,
+                                           nodeBounds: nodeBounds, initialSlopes: nil,
+                                           splitSigns: propagator.splitMultipliers(betas: ones, assignment: assignment),
+                                           initialBetas: betas)
+            _ = optimizer.evaluate()
+            let gradient = optimizer.gradient
+            let h = 1e-7
+            for q in 0..<optimizer.betaCount {
+                let saved = optimizer.beta[q]
+                optimizer.beta[q] = saved + h
+                let up = optimizer.evaluate()
+                optimizer.beta[q] = saved - h
+                let down = optimizer.evaluate()
+                optimizer.beta[q] = saved
+                let numeric = (up - down) / (2 * h)
+                XCTAssertEqual(gradient[optimizer.parameterCount + q], numeric, accuracy: 1e-6 * (1 + abs(numeric)),
+                               "trial \(trial) multiplier \(q)")
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 20)
+    }
+
+    /// With the split constraints' multipliers: sound against the exact minimum and agreeing
+    /// samples, never below CROWN, never above the LP with the same fixed phases (which has the
+    /// split constraints exactly), and strictly above optimised slopes alone on a good share of
+    /// objectives. Multipliers of the wrong sign (`+β·x` for an active phase) would push the bound
+    /// above the exact minimum; the rounded pass must ignore them.
+    func testSplitMultipliersAreSoundAndTighten() {
+        var rng = SplitMix64(seed: 27)
+        var improved = 0, total = 0, checked = 0
+        for trial in 0..<36 {
+            let widths = trial < 24 ? [3, 6, 6, 2] : [3, 8, 8, 8, 2]
+            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(7700 + trial))
+            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.8...2)
+            let propagator = BoundPropagator(network: network)
+            let assignment = randomAssignment(network, fraction: 0.3, rng: &rng)
+            let bounds = propagator.bounds(box: box, assignment: assignment)
+            if bounds.isInfeasible { continue }
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            let alphaOnly = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment,
+                                                           bounds: bounds, iterations: 60)
+            let withBetas = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment,
+                                                           bounds: bounds, iterations: 60, optimizingSplits: true)
+            let crown = propagator.lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds)
+            XCTAssertGreaterThanOrEqual(withBetas.bound, crown)
+            let tolerance = 1e-6 * scale(c, bounds)
+            if trial < 24, let exact = BruteForce(network: network, box: box).minimum(outputCoefficients: c, assignment: assignment) {
+                XCTAssertLessThanOrEqual(withBetas.bound, exact + 1e-9, "trial \(trial): above the exact minimum")
+                checked += 1
+            }
+            if let sampled = sampledMinimum(network, c, points: samplePoints(box, count: 3000, rng: &rng), assignment: assignment) {
+                XCTAssertLessThanOrEqual(Float80(withBetas.bound), sampled, "trial \(trial): above an agreeing sampled value")
+            }
+            if let lp = lpMinimum(network, box: box, bounds: bounds, assignment: assignment, c: c) {
+                XCTAssertLessThanOrEqual(withBetas.bound, lp + tolerance, "trial \(trial): tighter than the LP")
+            }
+            if withBetas.bound.isFinite {
+                total += 1
+                if withBetas.bound > alphaOnly.bound + tolerance { improved += 1 }
+                // Wrong-signed multipliers: the rounded pass ignores them, so the bound stays sound.
+                if let betas = withBetas.betas {
+                    var flipped = assignment
+                    for layer in flipped.phases.indices {
+                        for i in flipped.phases[layer].indices { flipped.phases[layer][i] = flipped.phases[layer][i]?.opposite }
+                    }
+                    let wrong = propagator.splitMultipliers(betas: betas, assignment: flipped)
+                    var context = propagator.backSubstitutionContext(
+                        nodeBounds: propagator.regionBounds(box: box, assignment: assignment, bounds: bounds)!,
+                        lowerSlopes: withBetas.slopes)
+                    let ignored = context.lowerBounds(start: network.output, rows: c, rowCount: 1, splitMultipliers: wrong)[0]
+                    let plain = context.lowerBounds(start: network.output, rows: c, rowCount: 1)[0]
+                    XCTAssertEqual(ignored, plain, "trial \(trial): wrong-signed multipliers must be ignored")
+                }
+            }
+        }
+        print("split multipliers beat optimised slopes alone on \(improved) of \(total) objectives")
+        XCTAssertGreaterThan(checked, 8)
+        XCTAssertGreaterThan(improved, total / 5, "the multipliers should often tighten the bound")
+    }
+
     /// Convolutional and residual networks: sound on sampled inputs, never below CROWN, and never
     /// above the LP.
     func testConvolutionalAndResidualNetworks() {

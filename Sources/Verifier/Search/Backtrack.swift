@@ -8,6 +8,7 @@ extension SolverState {
         evaluation = nil
         lpBasisAtLevel = lpBasisAtLevel.filter { $0.key <= level }
         boundsAtLevel = boundsAtLevel.filter { $0.key <= level }
+        splitOptimumAtLevel = splitOptimumAtLevel.filter { $0.key <= level }
         theory.startBasis = lpBasisAtLevel[level]
     }
 }

@@ -17,6 +17,9 @@ final class Theory {
     /// (``SearchOptions/rootIntermediateSlopeIterations``, ``SearchOptions/rootIntermediateSlopeBudget``).
     var intermediateSlopeIterations = SearchOptions().rootIntermediateSlopeIterations
     var intermediateSlopeBudget = SearchOptions().rootIntermediateSlopeBudget
+    /// Steps of the joint slope and split-multiplier optimisation at a search node
+    /// (``SearchOptions/splitMultiplierIterations``); 0 switches it off.
+    var splitMultiplierIterations = 0
     /// A basis for the next LP check to start from (a warm-start hint, used once; see
     /// ``LPRelaxation/restore(_:)``).
     var startBasis: LPRelaxation.Basis?
@@ -36,6 +39,10 @@ final class Theory {
         var refuted: Bool
         /// Per output constraint, the optimised lower slopes found for it (when slope steps ran).
         var optimizedSlopes: [Int: [[Double]]] = [:]
+        /// The slopes and split multipliers a search node optimised, to warm-start its children.
+        var splitOptimum: SplitOptimum?
+        /// The refutation came from the split multipliers (the bounds alone left it open).
+        var refutedBySplits = false
 
         /// The constraint closest to refutation: the LP minimises its left-hand side.
         var hardestConstraint: Int {
@@ -44,6 +51,14 @@ final class Theory {
 
         /// The best (largest) margin; `-∞` when the conjunction has no output constraint.
         var bestMargin: Double { margins.max() ?? -.infinity }
+    }
+
+    /// The joint optimum of slopes and split multipliers (beta-CROWN) for one constraint at a
+    /// search node; a child starts from its parent's.
+    struct SplitOptimum {
+        var constraint: Int
+        var slopes: [[Double]]
+        var betas: [[Double]]
     }
 
     /// Bounds over `box` under `assignment` and whether they refute the conjunction: the region is
@@ -59,10 +74,16 @@ final class Theory {
     /// `parent`, when given, holds the bounds of `box` under an assignment with a subset of
     /// `assignment`'s phases (a search node's ancestor): layers before the first new phase are
     /// not back-substituted again.
+    ///
+    /// With `optimizingSplits`, a node (`slopeIterations` 0) that these bounds leave open, with
+    /// some phase fixed, then optimises slopes and the multipliers of its phase constraints
+    /// together for the constraint closest to refutation (``splitMultiplierIterations`` steps,
+    /// from `warmStart` when it is for the same constraint, else from the root's slopes).
     func evaluate(box: Box, assignment: PhaseAssignment?, slopeIterations: Int = 0,
                   deadline: ContinuousClock.Instant? = nil,
                   parent: (assignment: PhaseAssignment, bounds: NetworkBounds)? = nil,
-                  optimizingIntermediate: Bool = true) -> Evaluation {
+                  optimizingIntermediate: Bool = true, optimizingSplits: Bool = false,
+                  warmStart: SplitOptimum? = nil) -> Evaluation {
         var bounds = self.bounds(box: box, assignment: assignment, parent: parent)
         // The root's own evaluation (the only one with slope steps) computes the optimised
         // intermediate bounds once per box; `bounds(box:assignment:)` seeds everything after with them.
@@ -107,6 +128,22 @@ final class Theory {
                                                  assignment: assignment, bounds: bounds, slopeSets: slopeSets)
             lowers[k] = max(lowers[k], bounded.max()!)
             if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
+        }
+        if optimizingSplits, slopeIterations == 0, splitMultiplierIterations > 0, let assignment,
+           assignment.phases.contains(where: { $0.contains { $0 != nil } }),
+           let k = lowers.indices.max(by: { lowers[$0] - constraints[$0].rhs < lowers[$1] - constraints[$1].rhs }) {
+            let warm = warmStart?.constraint == k ? warmStart : nil
+            let optimized = propagator.optimizedLowerBound(
+                outputCoefficients: constraints[k].coefficients, box: box, assignment: assignment, bounds: bounds,
+                iterations: splitMultiplierIterations, deadline: deadline,
+                initialSlopes: warm?.slopes ?? problem.rootSlopes[k], stopAbove: constraints[k].rhs,
+                optimizingSplits: true, initialBetas: warm?.betas)
+            lowers[k] = max(lowers[k], optimized.bound)
+            let optimum = optimized.betas.map { SplitOptimum(constraint: k, slopes: optimized.slopes, betas: $0) } ?? warm
+            if refuted(k) {
+                return Evaluation(bounds: bounds, margins: margins(), refuted: true, splitOptimum: optimum, refutedBySplits: true)
+            }
+            return Evaluation(bounds: bounds, margins: margins(), refuted: false, splitOptimum: optimum)
         }
         var optimizedSlopes: [Int: [[Double]]] = [:]
         if slopeIterations > 0 {
@@ -166,15 +203,20 @@ extension SolverState {
     /// least ``SearchOptions/slowLPSeconds``): an LP that needs more stops, and the worker keeps
     /// the LP for leaves from then on (``lpTooSlow``). Branching on bounds then explores far more
     /// of the tree: cifar10_resnet resnet_2b prop_36, one thread, 100 s: 8 s per LP and open
-    /// (9 LPs, no decision), unsat in 86 s with LPs at leaves only.
+    /// (9 LPs, no decision), unsat in 86 s with LPs at leaves only. The worker does the same once
+    /// the LPs rarely refute what the split multipliers left open (``noteInnerLP(refuted:)``;
+    /// mnistfc 256x4 prop_0_0.03: 4 of 224 did).
     func check(_ evaluation: Theory.Evaluation, atLeaf: Bool = false) -> PropagationOutcome {
-        guard (options.lpAtNodes && !lpTooSlow) || atLeaf, !theory.lpUnavailable else { return .open }
+        guard lpAtInnerNodes || atLeaf, !theory.lpUnavailable else { return .open }
         let clock = Stopwatch()
         let budget = max(options.slowLPSeconds, options.slowLPRatio * lastBoundSeconds)
         let lpDeadline = atLeaf ? deadline : min(deadline, .now + .milliseconds(Int64(budget * 1000)))
         let result = theory.lpCheck(box: problem.box, evaluation: evaluation, assignment: trail.assignment,
                                     deadline: lpDeadline, lpCalls: &stats.lpCalls)
         stats.checkSeconds += clock.seconds
+        if !atLeaf, evaluation.splitOptimum != nil || options.splitMultipliersBeforeLP {
+            noteInnerLP(refuted: { if case .refuted = result { return true } else { return false } }())
+        }
         switch result {
         case .refuted(let certificate):
             return .conflict(theoryConflict(certificate: certificate))
@@ -190,6 +232,26 @@ extension SolverState {
             return .open
         case .unavailable:
             return .open
+        }
+    }
+}
+
+extension SolverState {
+    /// Records whether an inner node's LP, run after the split multipliers left the node open,
+    /// refuted it. Where the multipliers leave the LP little to add, its time is better spent on
+    /// more nodes, so once ``SearchOptions/innerLPWindow`` such LPs refuted less than
+    /// ``SearchOptions/innerLPMinimumRefutationRate`` of the time, only leaves get one.
+    func noteInnerLP(refuted: Bool) {
+        innerLPChecks += 1
+        stats.innerLPChecks += 1
+        if refuted {
+            innerLPRefutations += 1
+            stats.innerLPRefutations += 1
+        }
+        guard !lpUnproductive, innerLPChecks >= options.innerLPWindow else { return }
+        if Double(innerLPRefutations) < options.innerLPMinimumRefutationRate * Double(innerLPChecks) {
+            lpUnproductive = true
+            stats.lpUnproductive += 1
         }
     }
 }

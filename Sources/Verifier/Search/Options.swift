@@ -91,6 +91,15 @@ struct SearchOptions: Sendable {
     /// −517 → −507 for twice the time).
     var rootIntermediateSlopeIterations = 20
     var rootIntermediateSlopeBudget = 4.0
+    /// Steps of the joint optimisation of slopes and split multipliers (beta-CROWN) at a search
+    /// node that its bounds leave open (`Check.swift`); 0 switches it off.
+    var splitMultiplierIterations = 20
+    /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
+    var splitMultipliersBeforeLP = true
+    /// Inner-node LPs after the multipliers, and the share of them that must refute, for inner
+    /// LPs to go on (`SolverState.noteInnerLP`).
+    var innerLPWindow = 32
+    var innerLPMinimumRefutationRate = 0.25
 
     // MARK: Stabilization
     /// Share of a problem's time the first, untightened ReLU search may use; then LP tightening

@@ -23,9 +23,13 @@ extension SolverState {
             }
             stats.nodes += 1
             let boundClock = Stopwatch()
-            evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment, parent: nearestBounds())
+            evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment, parent: nearestBounds(),
+                                         optimizingSplits: options.splitMultipliersBeforeLP || !lpAtInnerNodes,
+                                         warmStart: nearestSplitOptimum())
             lastBoundSeconds = boundClock.seconds
+            if let optimum = evaluation.splitOptimum { splitOptimumAtLevel[trail.decisionLevel] = optimum }
             if evaluation.refuted {
+                if evaluation.refutedBySplits { stats.splitRefutations += 1 }
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))
             }
@@ -59,8 +63,17 @@ extension SolverState {
     /// The bounds last computed at the deepest decision level at or above the current one: the
     /// current node's region lies inside theirs (the trail only grew since).
     func nearestBounds() -> (assignment: PhaseAssignment, bounds: NetworkBounds)? {
+        nearest(boundsAtLevel)
+    }
+
+    /// The split optimum last found at the deepest decision level at or above the current one.
+    func nearestSplitOptimum() -> Theory.SplitOptimum? {
+        nearest(splitOptimumAtLevel)
+    }
+
+    private func nearest<Entry>(_ perLevel: [Int: Entry]) -> Entry? {
         for level in stride(from: trail.decisionLevel, through: 0, by: -1) {
-            if let entry = boundsAtLevel[level] { return entry }
+            if let entry = perLevel[level] { return entry }
         }
         return nil
     }

@@ -62,7 +62,7 @@ extension SolverState {
             }
             donateIfWanted()
             guard let literal = decide() else {
-                if !options.lpAtNodes || lpTooSlow, let evaluation {
+                if !lpAtInnerNodes, let evaluation {
                     outcome = check(evaluation, atLeaf: true)
                     if case .open = outcome {} else { continue }
                 }

@@ -75,6 +75,13 @@ final class SolverState {
     var lastBoundSeconds = 0.0
     /// LPs proved too slow to run at every node: only leaves get one.
     var lpTooSlow = false
+    /// LPs at inner nodes that the split multipliers had left open, and how many refuted; when
+    /// few do, only leaves get one (``lpUnproductive``).
+    var innerLPChecks = 0
+    var innerLPRefutations = 0
+    var lpUnproductive = false
+    /// Whether inner nodes get an LP check.
+    var lpAtInnerNodes: Bool { options.lpAtNodes && !lpTooSlow && !lpUnproductive && !theory.lpUnavailable }
     /// Per decision level: the LP basis of the last open node solved at that level. After a
     /// backjump the LP starts from the basis of the level it returns to instead of the basis of
     /// the deep node it left, which is far from the new node (mnistfc 256x4: a fifth less time
@@ -84,6 +91,9 @@ final class SolverState {
     /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:)``)
     /// instead of back-substituting every layer again.
     var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds)] = [:]
+    /// The slopes and split multipliers last optimised at each decision level, kept like
+    /// ``boundsAtLevel``: a child's optimisation starts from them.
+    var splitOptimumAtLevel: [Int: Theory.SplitOptimum] = [:]
     /// Scratch marks for conflict analysis.
     var seen: [Bool]
 
@@ -94,6 +104,7 @@ final class SolverState {
         self.options = options
         self.deadline = deadline
         self.theory = Theory(network: network, problem: problem, propagator: propagator)
+        theory.splitMultiplierIterations = options.splitMultiplierIterations
         self.variables = VariableMap(network: network)
         self.checker = CounterexampleChecker(network: network, specification: specification)
         self.shared = problem.learnedClauses

@@ -26,6 +26,16 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// Searches (one per worker and problem) that stopped running the LP at inner nodes because
     /// one LP took longer than its budget (``SearchOptions/slowLPRatio`` bound computations).
     public var lpAbandoned = 0
+    /// Search nodes that bounds left open and the optimised split multipliers (beta-CROWN)
+    /// refuted, without an LP.
+    public var splitRefutations = 0
+    /// Searches that stopped running the LP at inner nodes because, after the split
+    /// multipliers, it rarely refuted one (``SearchOptions/innerLPMinimumRefutationRate``).
+    public var lpUnproductive = 0
+    /// LP checks at inner nodes that the split multipliers had left open, and how many of them
+    /// refuted the node.
+    public var innerLPChecks = 0
+    public var innerLPRefutations = 0
     /// Seconds spent choosing branches (decide, and choosing input split dimensions).
     public var decideSeconds = 0.0
     /// Seconds spent in propagation (bounds under the assignment, unit propagation).
@@ -63,6 +73,10 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         stabilizations += other.stabilizations
         inputSplits += other.inputSplits
         lpAbandoned += other.lpAbandoned
+        splitRefutations += other.splitRefutations
+        lpUnproductive += other.lpUnproductive
+        innerLPChecks += other.innerLPChecks
+        innerLPRefutations += other.innerLPRefutations
         decideSeconds += other.decideSeconds
         propagateSeconds += other.propagateSeconds
         checkSeconds += other.checkSeconds
