@@ -76,7 +76,7 @@ public struct BoundPropagator: Sendable {
     /// bounds, sound because the region shrank). A search that branches deep in the network then
     /// recomputes a few layers instead of all of them: oval21 cifar_deep_kw img5168, one thread,
     /// 60 s, 365–447 → 723 search nodes; mnistfc 256x4 prop_3_0.03 (with the shared pass of
-    /// ``lowerBounds(outputCoefficients:box:assignment:bounds:slopeSets:)``), 1,418 → 1,929. Falls back to a
+    /// ``lowerBounds(outputCoefficients:box:assignment:bounds:slopeSets:betas:)``), 1,418 → 1,929. Falls back to a
     /// full computation when `parentAssignment` fixes a phase that `assignment` does not.
     public func bounds(box: Box, assignment: PhaseAssignment, seed: NetworkBounds?,
                        parent: NetworkBounds, parentAssignment: PhaseAssignment) -> NetworkBounds {

@@ -1,6 +1,6 @@
 import Network
 
-/// The outcome of ``BoundPropagator/optimizedLowerBound(outputCoefficients:box:assignment:bounds:iterations:deadline:initialSlopes:stopAbove:learningRate:learningRateDecay:)``.
+/// The outcome of ``BoundPropagator/optimizedLowerBound(outputCoefficients:box:assignment:bounds:iterations:deadline:initialSlopes:stopAbove:learningRate:learningRateDecay:optimizingSplits:initialBetas:betaLearningRate:)``.
 public struct OptimizedLowerBound: Sendable {
     /// A sound lower bound of `c·y` over the region: the larger of the bound with ``slopes`` and
     /// the default (adaptive-slope) bound, both computed by the rounded back-substitution of
@@ -467,7 +467,7 @@ extension BoundPropagator {
     /// On deep networks this is where CROWN loses most: a loose layer loosens every relaxation
     /// after it (mnistfc 256x6 prop_5_0.03: the best optimised output margin is −441 over CROWN's
     /// intermediate bounds, −90 over these). As in
-    /// ``optimizedLowerBound(outputCoefficients:box:assignment:bounds:iterations:deadline:initialSlopes:stopAbove:learningRate:learningRateDecay:)``,
+    /// ``optimizedLowerBound(outputCoefficients:box:assignment:bounds:iterations:deadline:initialSlopes:stopAbove:learningRate:learningRateDecay:optimizingSplits:initialBetas:betaLearningRate:)``,
     /// only the search runs in unrounded `Double`: every bound kept comes from the rounded
     /// back-substitution with the best slopes found, and is intersected with the bound it
     /// replaces, so the result is never looser than `bounds`.

@@ -88,7 +88,7 @@ final class SolverState {
     /// per LP).
     var lpBasisAtLevel: [Int: LPRelaxation.Basis] = [:]
     /// Per decision level: the assignment and bounds of the last node evaluated at that level.
-    /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:)``)
+    /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:optimizingSplits:warmStart:)``)
     /// instead of back-substituting every layer again.
     var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds)] = [:]
     /// The slopes and split multipliers last optimised at each decision level, kept like
