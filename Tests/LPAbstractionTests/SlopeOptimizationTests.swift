@@ -51,6 +51,28 @@ final class SlopeOptimizationTests: XCTestCase {
 
     // MARK: The gradient
 
+    /// Compares the analytic derivative by each parameter (`gradient[gradientOffset + q]`, the
+    /// parameter stored at `positions[q]` of `parameters`) with central differences of
+    /// `evaluate()`; returns how many it compared.
+    func compareWithCentralDifferences(_ optimizer: inout SlopeOptimizer,
+                                       parameters: WritableKeyPath<SlopeOptimizer, [Double]>,
+                                       positions: [Int], gradientOffset: Int, label: String) -> Int {
+        _ = optimizer.evaluate()
+        let gradient = optimizer.gradient
+        let h = 1e-7
+        for (q, position) in positions.enumerated() {
+            let saved = optimizer[keyPath: parameters][position]
+            optimizer[keyPath: parameters][position] = saved + h
+            let up = optimizer.evaluate()
+            optimizer[keyPath: parameters][position] = saved - h
+            let down = optimizer.evaluate()
+            optimizer[keyPath: parameters][position] = saved
+            let numeric = (up - down) / (2 * h)
+            XCTAssertEqual(gradient[gradientOffset + q], numeric, accuracy: 1e-6 * (1 + abs(numeric)), "\(label) \(q)")
+        }
+        return positions.count
+    }
+
     /// The analytic gradient of the unrounded bound matches central differences: the bound is
     /// piecewise polynomial in the slopes, and a tiny step almost never crosses a piece boundary.
     func testGradientMatchesFiniteDifferences() {
@@ -69,22 +91,9 @@ final class SlopeOptimizationTests: XCTestCase {
             var optimizer = SlopeOptimizer(network: network, reluNodes: network.reluNodes, objective: c,
                                            nodeBounds: nodeBounds, initialSlopes: slopes)
             XCTAssertGreaterThan(optimizer.parameterCount, 0, "trial \(trial) has no unstable neuron")
-            _ = optimizer.evaluate()
-            let gradient = optimizer.gradient
-            let h = 1e-7
-            for q in 0..<optimizer.parameterCount {
-                let position = optimizer.parameterPosition[q]
-                let saved = optimizer.lowerSlope[position]
-                optimizer.lowerSlope[position] = saved + h
-                let up = optimizer.evaluate()
-                optimizer.lowerSlope[position] = saved - h
-                let down = optimizer.evaluate()
-                optimizer.lowerSlope[position] = saved
-                let numeric = (up - down) / (2 * h)
-                XCTAssertEqual(gradient[q], numeric, accuracy: 1e-6 * (1 + abs(numeric)),
-                               "trial \(trial) parameter \(q)")
-                compared += 1
-            }
+            compared += compareWithCentralDifferences(&optimizer, parameters: \.lowerSlope,
+                                                      positions: optimizer.parameterPosition, gradientOffset: 0,
+                                                      label: "trial \(trial) slope")
         }
         XCTAssertGreaterThan(compared, 20)
     }
@@ -192,21 +201,10 @@ final class SlopeOptimizationTests: XCTestCase {
                                            nodeBounds: nodeBounds, initialSlopes: nil,
                                            splitSigns: propagator.splitMultipliers(betas: ones, assignment: assignment),
                                            initialBetas: betas)
-            _ = optimizer.evaluate()
-            let gradient = optimizer.gradient
-            let h = 1e-7
-            for q in 0..<optimizer.betaCount {
-                let saved = optimizer.beta[q]
-                optimizer.beta[q] = saved + h
-                let up = optimizer.evaluate()
-                optimizer.beta[q] = saved - h
-                let down = optimizer.evaluate()
-                optimizer.beta[q] = saved
-                let numeric = (up - down) / (2 * h)
-                XCTAssertEqual(gradient[optimizer.parameterCount + q], numeric, accuracy: 1e-6 * (1 + abs(numeric)),
-                               "trial \(trial) multiplier \(q)")
-                compared += 1
-            }
+            compared += compareWithCentralDifferences(&optimizer, parameters: \.beta,
+                                                      positions: Array(0..<optimizer.betaCount),
+                                                      gradientOffset: optimizer.parameterCount,
+                                                      label: "trial \(trial) multiplier")
         }
         XCTAssertGreaterThan(compared, 20)
     }
