@@ -264,19 +264,20 @@ struct SlopeOptimizer {
         let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
         let slopeCount = parameterPosition.count
         var rate = learningRate, betaRate = betaLearningRate
-        var alpha = parameterPosition.map { lowerSlope[$0] } + beta
-        var best = alpha, bestEstimate = -Double.infinity
-        var m = [Double](repeating: 0, count: alpha.count), v = m
+        // Slopes first, then multipliers.
+        var theta = parameterPosition.map { lowerSlope[$0] } + beta
+        var best = theta, bestEstimate = -Double.infinity
+        var m = [Double](repeating: 0, count: theta.count), v = m
         var power1 = 1.0, power2 = 1.0
         var steps = 0
         while true {
-            for (q, position) in parameterPosition.enumerated() { lowerSlope[position] = alpha[q] }
-            for q in beta.indices { beta[q] = alpha[slopeCount + q] }
+            for (q, position) in parameterPosition.enumerated() { lowerSlope[position] = theta[q] }
+            for q in beta.indices { beta[q] = theta[slopeCount + q] }
             let estimate = evaluate()
             guard estimate.isFinite else { break }
             if estimate > bestEstimate {
                 bestEstimate = estimate
-                best = alpha
+                best = theta
             }
             // The rounded bound sits a little below the estimate; stop only with room to spare.
             if estimate > stopAbove + 1e-7 * (1 + Swift.abs(stopAbove)) { break }
@@ -285,14 +286,14 @@ struct SlopeOptimizer {
             steps += 1
             power1 *= beta1
             power2 *= beta2
-            for q in alpha.indices {
+            for q in theta.indices {
                 let g = gradient[q]
                 m[q] = beta1 * m[q] + (1 - beta1) * g
                 v[q] = beta2 * v[q] + (1 - beta2) * g * g
                 let isSlope = q < slopeCount
                 let step = (isSlope ? rate : betaRate) * (m[q] / (1 - power1)) / ((v[q] / (1 - power2)).squareRoot() + epsilon)
-                let next = alpha[q] + step
-                if next.isFinite { alpha[q] = isSlope ? Swift.min(Swift.max(next, 0), 1) : Swift.max(next, 0) }
+                let next = theta[q] + step
+                if next.isFinite { theta[q] = isSlope ? Swift.min(Swift.max(next, 0), 1) : Swift.max(next, 0) }
             }
             rate *= decay
             betaRate *= decay
