@@ -36,6 +36,17 @@ final class SlopeOptimizationTests: XCTestCase {
         return assignment
     }
 
+    /// A random dense network, a box, a random assignment fixing about 30 % of its neurons, and
+    /// the bounds under it.
+    func partialAssignmentCase(widths: [Int], seed: UInt64, rng: inout SplitMix64)
+        -> (Network, Box, BoundPropagator, PhaseAssignment, NetworkBounds) {
+        let network = TestNetworks.randomDense(widths: widths, seed: seed)
+        let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.8...2)
+        let propagator = BoundPropagator(network: network)
+        let assignment = randomAssignment(network, fraction: 0.3, rng: &rng)
+        return (network, box, propagator, assignment, propagator.bounds(box: box, assignment: assignment))
+    }
+
     /// The scale of an objective's values, for tolerances: `Σ |c_j| · max(|l_j|, |u_j|) + 1`.
     func scale(_ c: [Double], _ bounds: NetworkBounds) -> Double {
         zip(c, zip(bounds.output.lower, bounds.output.upper)).reduce(1) { $0 + abs($1.0) * max(abs($1.1.0), abs($1.1.1)) }
@@ -150,12 +161,8 @@ final class SlopeOptimizationTests: XCTestCase {
         var rng = SplitMix64(seed: 23)
         var checked = 0
         for trial in 0..<16 {
-            let widths = trial < 8 ? [3, 4, 4, 2] : [3, 8, 8, 8, 2]
-            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(7200 + trial))
-            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.8...2)
-            let propagator = BoundPropagator(network: network)
-            let assignment = randomAssignment(network, fraction: 0.3, rng: &rng)
-            let bounds = propagator.bounds(box: box, assignment: assignment)
+            let (network, box, propagator, assignment, bounds) = partialAssignmentCase(
+                widths: trial < 8 ? [3, 4, 4, 2] : [3, 8, 8, 8, 2], seed: UInt64(7200 + trial), rng: &rng)
             let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
             let result = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment,
                                                         bounds: bounds, iterations: 50)
@@ -218,12 +225,8 @@ final class SlopeOptimizationTests: XCTestCase {
         var rng = SplitMix64(seed: 27)
         var improved = 0, total = 0, checked = 0
         for trial in 0..<36 {
-            let widths = trial < 24 ? [3, 6, 6, 2] : [3, 8, 8, 8, 2]
-            let network = TestNetworks.randomDense(widths: widths, seed: UInt64(7700 + trial))
-            let box = TestNetworks.randomBox(dimension: widths[0], rng: &rng, width: 0.8...2)
-            let propagator = BoundPropagator(network: network)
-            let assignment = randomAssignment(network, fraction: 0.3, rng: &rng)
-            let bounds = propagator.bounds(box: box, assignment: assignment)
+            let (network, box, propagator, assignment, bounds) = partialAssignmentCase(
+                widths: trial < 24 ? [3, 6, 6, 2] : [3, 8, 8, 8, 2], seed: UInt64(7700 + trial), rng: &rng)
             if bounds.isInfeasible { continue }
             let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
             let alphaOnly = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment,
