@@ -60,10 +60,13 @@ struct BackSubstitutionContext {
     var relaxations: [Int: ReLURelaxation] = [:]
     /// `|A|·M_in` for affine node `k` with operator `A`, cached per computation.
     var operatorMagnitudes: [Int: [Double]] = [:]
+    /// `|W|` of each dense and convolution node (``BoundPropagator/absoluteWeights``).
+    let absoluteWeights: [Int: [Double]]
 
-    init(network: Network, reluNodes: [Int]) {
+    init(network: Network, reluNodes: [Int], absoluteWeights: [Int: [Double]]) {
         self.network = network
         self.reluNodes = reluNodes
+        self.absoluteWeights = absoluteWeights
     }
 
     /// Records the bounds of the next node.
@@ -92,17 +95,16 @@ struct BackSubstitutionContext {
         var result: [Double]
         switch node.operation {
         case .dense(let d):
-            let n = d.weights.columns
+            // In any summation order (see ``SoundArithmetic``: the factor 2·γ covers its rounding).
             result = [Double](repeating: 0, count: d.weights.rows)
-            d.weights.values.withUnsafeBufferPointer { w in
-                for i in 0..<d.weights.rows {
-                    var s = 0.0
-                    for j in 0..<n { s += Swift.abs(w[i * n + j]) * m[j] }
-                    result[i] = s
+            absoluteWeights[k]!.withUnsafeBufferPointer { w in
+                result.withUnsafeMutableBufferPointer { r in
+                    DenseProducts.multiplyVector(w.baseAddress!, m, into: r.baseAddress!,
+                                                 m: d.weights.rows, n: d.weights.columns, accumulate: false)
                 }
             }
         case .convolution(let c):
-            result = ConvolutionGeometry(c).forward(m, weights: c.weights.map { Swift.abs($0) })
+            result = ConvolutionGeometry(c).forward(m, weights: absoluteWeights[k]!)
         default:
             result = []
         }

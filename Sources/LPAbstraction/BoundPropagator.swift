@@ -27,6 +27,9 @@ public struct BoundPropagator: Sendable {
     /// The last optimised bounds (``optimizedRootBounds(box:iterations:deadline:)``) of a region
     /// with no phase fixed, shared by every copy.
     let optimizedRootMemo = RootBoundsMemo()
+    /// `|W|` of every dense and convolution node, by node index: the rounding-error slack of
+    /// every back-substitution multiplies it with the input's magnitudes.
+    let absoluteWeights: [Int: [Double]]
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -37,6 +40,15 @@ public struct BoundPropagator: Sendable {
             consumers[network.nodes[node].inputs[0]].append(layer)
         }
         self.consumingReLULayers = consumers
+        var absolute: [Int: [Double]] = [:]
+        for (k, node) in network.nodes.enumerated() {
+            switch node.operation {
+            case .dense(let d): absolute[k] = d.weights.values.map { Swift.abs($0) }
+            case .convolution(let c): absolute[k] = c.weights.map { Swift.abs($0) }
+            default: break
+            }
+        }
+        self.absoluteWeights = absolute
     }
 
     /// Bounds on every ReLU pre-activation and on the outputs over `box` intersected with the
@@ -148,7 +160,7 @@ public struct BoundPropagator: Sendable {
         }
         let nodes = network.nodes
         precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteWeights: absoluteWeights)
         var preActivation = [LayerBounds?](repeating: nil, count: reluNodes.count)
 
         for (k, node) in nodes.enumerated() {
@@ -377,7 +389,7 @@ public struct BoundPropagator: Sendable {
     /// `nil`).
     func backSubstitutionContext(nodeBounds: [LayerBounds], upTo end: Int? = nil,
                                  lowerSlopes: [[Double]]? = nil) -> BackSubstitutionContext {
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes)
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteWeights: absoluteWeights)
         for k in 0..<(end ?? nodeBounds.count) {
             if case .relu = network.nodes[k].operation {
                 let layer = reluNodes.firstIndex(of: k)!

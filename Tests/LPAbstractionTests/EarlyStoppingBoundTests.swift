@@ -38,7 +38,8 @@ final class EarlyStoppingBoundTests: XCTestCase {
 
     /// The context `BoundPropagator` builds, from finished bounds (as `lowerBound` does).
     func context(_ network: Network, _ bounds: NetworkBounds) -> BackSubstitutionContext {
-        var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes)
+        var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes,
+                                              absoluteWeights: BoundPropagator(network: network).absoluteWeights)
         for (k, b) in bounds.nodes.enumerated() {
             if case .relu = network.nodes[k].operation {
                 context.setRelaxation(forReLUNode: k, preActivation: bounds.nodes[network.nodes[k].inputs[0]],

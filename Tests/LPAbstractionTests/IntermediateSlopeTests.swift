@@ -38,7 +38,8 @@ final class IntermediateSlopeTests: XCTestCase {
     /// The back-substitution context over nodes `0..<target` with `nodeBounds` and the plain
     /// (CROWN) ReLU relaxations, as `optimizedPreActivationBounds` builds it for its sound bound.
     func context(_ network: Network, nodeBounds: [LayerBounds], before target: Int) -> BackSubstitutionContext {
-        var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes)
+        var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes,
+                                              absoluteWeights: BoundPropagator(network: network).absoluteWeights)
         for k in 0..<target {
             if case .relu = network.nodes[k].operation {
                 context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],

@@ -270,6 +270,39 @@ final class SlopeOptimizationTests: XCTestCase {
         XCTAssertGreaterThan(improved, total / 5, "the multipliers should often tighten the bound")
     }
 
+    /// A run that gives up on an out-of-reach target stops early and still returns a sound bound
+    /// (the rounded pass with the multipliers reached); a reachable or absent target keeps every
+    /// step it needs.
+    func testAbandoningUnreachableTargets() {
+        var rng = SplitMix64(seed: 31)
+        var abandoned = 0, checked = 0
+        for trial in 0..<40 {
+            let (network, box, propagator, assignment, bounds) = partialAssignmentCase(
+                widths: [3, 6, 6, 2], seed: UInt64(8100 + trial), rng: &rng)
+            if bounds.isInfeasible { continue }
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            guard let exact = BruteForce(network: network, box: box).minimum(outputCoefficients: c, assignment: assignment) else { continue }
+            let full = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds,
+                                                      iterations: 60, optimizingSplits: true, abandoningUnreachable: true)
+            XCTAssertLessThanOrEqual(full.bound, exact + 1e-9, "trial \(trial)")
+            // No finite target: nothing to give up on.
+            let plain = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds,
+                                                       iterations: 60, optimizingSplits: true)
+            XCTAssertEqual(full.iterations, plain.iterations, "trial \(trial)")
+            // A target far above the true minimum cannot be reached: the run stops early.
+            let hopeless = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds,
+                                                          iterations: 60, stopAbove: exact + 100, optimizingSplits: true,
+                                                          abandoningUnreachable: true)
+            XCTAssertLessThanOrEqual(hopeless.bound, exact + 1e-9, "trial \(trial)")
+            XCTAssertGreaterThanOrEqual(hopeless.bound, propagator.lowerBound(outputCoefficients: c, box: box, assignment: assignment,
+                                                                             bounds: bounds))
+            checked += 1
+            if hopeless.iterations < 60 { abandoned += 1 }
+        }
+        XCTAssertGreaterThan(checked, 12)
+        XCTAssertEqual(abandoned, checked, "every out-of-reach target should be given up before the last step")
+    }
+
     /// Convolutional and residual networks: sound on sampled inputs, never below CROWN, and never
     /// above the LP.
     func testConvolutionalAndResidualNetworks() {

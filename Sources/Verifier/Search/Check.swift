@@ -137,7 +137,7 @@ final class Theory {
                 outputCoefficients: constraints[k].coefficients, box: box, assignment: assignment, bounds: bounds,
                 iterations: splitMultiplierIterations, deadline: deadline,
                 initialSlopes: warm?.slopes ?? problem.rootSlopes[k], stopAbove: constraints[k].rhs,
-                optimizingSplits: true, initialBetas: warm?.betas)
+                optimizingSplits: true, initialBetas: warm?.betas, abandoningUnreachable: true)
             lowers[k] = max(lowers[k], optimized.bound)
             let optimum = optimized.betas.map { SplitOptimum(constraint: k, slopes: optimized.slopes, betas: $0) } ?? warm
             if refuted(k) {
