@@ -59,6 +59,9 @@ extension BoundPropagator {
     ///   - abandoningUnreachable: stop early once the recent rate of improvement, kept up over
     ///     twice the steps left, would not bring the estimate to `stopAbove` (see
     ///     ``SlopeOptimizer/run(iterations:deadline:stopAbove:learningRate:decay:betaLearningRate:abandonUnreachable:)``).
+    ///   - knownDefaultBound: the default (adaptive-slope) bound, when the caller has just computed
+    ///     it for the same box, assignment and `bounds` (it must be that sound bound: the result is
+    ///     never below it); `nil` computes it.
     public func optimizedLowerBound(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
                                     bounds: NetworkBounds, iterations: Int = 20,
                                     deadline: ContinuousClock.Instant? = nil,
@@ -69,9 +72,11 @@ extension BoundPropagator {
                                     optimizingSplits: Bool = false,
                                     initialBetas: [[Double]]? = nil,
                                     betaLearningRate: Double = 0.05,
-                                    abandoningUnreachable: Bool = false) -> OptimizedLowerBound {
+                                    abandoningUnreachable: Bool = false,
+                                    knownDefaultBound: Double? = nil) -> OptimizedLowerBound {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
-        let defaultBound = lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: nil)
+        let defaultBound = knownDefaultBound
+            ?? lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds, lowerSlopes: nil)
         guard !bounds.isInfeasible, defaultBound < .infinity,
               let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
             let fallback = initialSlopes ?? network.reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }

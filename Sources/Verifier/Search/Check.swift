@@ -116,6 +116,7 @@ final class Theory {
         if lowers.indices.contains(where: refuted) {
             return Evaluation(bounds: bounds, margins: margins(), refuted: true)
         }
+        var adaptiveLowers: [Int: Double] = [:]
         for k in lowers.indices.sorted(by: { lowers[$0] - constraints[$0].rhs > lowers[$1] - constraints[$1].rhs }) {
             // The root's optimised slopes stay valid lower lines in every sub-region (any slope in
             // [0, 1] is), and on convolutional networks they often beat the adaptive ones there:
@@ -126,6 +127,7 @@ final class Theory {
                 ? [nil, problem.rootSlopes[k]] : [nil]
             let bounded = propagator.lowerBounds(outputCoefficients: constraints[k].coefficients, box: box,
                                                  assignment: assignment, bounds: bounds, slopeSets: slopeSets)
+            adaptiveLowers[k] = bounded[0]
             lowers[k] = max(lowers[k], bounded.max()!)
             if refuted(k) { return Evaluation(bounds: bounds, margins: margins(), refuted: true) }
         }
@@ -137,7 +139,8 @@ final class Theory {
                 outputCoefficients: constraints[k].coefficients, box: box, assignment: assignment, bounds: bounds,
                 iterations: splitMultiplierIterations, deadline: deadline,
                 initialSlopes: warm?.slopes ?? problem.rootSlopes[k], stopAbove: constraints[k].rhs,
-                optimizingSplits: true, initialBetas: warm?.betas, abandoningUnreachable: true)
+                optimizingSplits: true, initialBetas: warm?.betas, abandoningUnreachable: true,
+                knownDefaultBound: adaptiveLowers[k])
             lowers[k] = max(lowers[k], optimized.bound)
             let optimum = optimized.betas.map { SplitOptimum(constraint: k, slopes: optimized.slopes, betas: $0) } ?? warm
             if refuted(k) {

@@ -71,8 +71,13 @@ struct SearchOptions: Sendable {
     /// unsat in 81.5 s with 1, 21.5 s with 4, 14.6 s with 8 (16 needed fewer nodes than 8 but more
     /// time, before the child bounds shared one back-substitution context).
     var strongBranchingCandidates = 8
-    /// Luby restart unit, in conflicts.
-    var restartBase = 64
+    /// Luby restart unit, in conflicts. Each restart re-descends from the root and may run a
+    /// stabilization round; a branch-and-bound tree whose conflicts are refuted bounds gains
+    /// little from either. One thread, 64 → 512 (→ never): mnistfc 256x2 prop_3_0.03 unsat in
+    /// 7.8 → 5.9 (6.2) s, oval21 cifar_base_kw img6638 49.7 → 39.6 (42.3) s, with as many nodes;
+    /// oval21 cifar_deep_kw img5168, mnistfc 256x4 prop_0_0.03 and ACAS Xu 3_3 / 4_2 prop_2
+    /// within noise with none.
+    var restartBase = 512
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).
     var activityBump = 1.0
     var activityDecay = 0.95
@@ -92,8 +97,11 @@ struct SearchOptions: Sendable {
     var rootIntermediateSlopeIterations = 20
     var rootIntermediateSlopeBudget = 4.0
     /// Steps of the joint optimisation of slopes and split multipliers (beta-CROWN) at a search
-    /// node that its bounds leave open (`Check.swift`); 0 switches it off.
-    var splitMultiplierIterations = 20
+    /// node that its bounds leave open (`Check.swift`); 0 switches it off. A run stops early once
+    /// its constraint is out of reach, so more steps cost little where they do not help: one
+    /// thread, 10 / 20 / 40 steps, oval21 cifar_deep_kw img5168 unsat in 31.3 / 32.7 / 28.7 s,
+    /// cifar_base_kw img6638 56.7 / 49.8 / 47.9 s, mnistfc 256x4 prop_0_0.03 14.6 / 15.2 / 15.0 s.
+    var splitMultiplierIterations = 40
     /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
     var splitMultipliersBeforeLP = true
     /// Inner-node LPs after the multipliers, and the share of them that must refute, for inner
