@@ -938,4 +938,3 @@ struct BatchSlopeOptimizer {
         arrays.removeValue(forKey: key) ?? []
     }
 }
-

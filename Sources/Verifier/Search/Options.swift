@@ -72,12 +72,11 @@ struct SearchOptions: Sendable {
     /// time, before the child bounds shared one back-substitution context).
     var strongBranchingCandidates = 8
     /// Luby restart unit, in conflicts. Each restart re-descends from the root and may run a
-    /// stabilization round; a branch-and-bound tree whose conflicts are refuted bounds gains
-    /// little from either. One thread, 64 → 512 (→ never): mnistfc 256x2 prop_3_0.03 unsat in
-    /// 7.8 → 5.9 (6.2) s, oval21 cifar_base_kw img6638 49.7 → 39.6 (42.3) s, with as many nodes;
-    /// oval21 cifar_deep_kw img5168, mnistfc 256x4 prop_0_0.03 and ACAS Xu 3_3 / 4_2 prop_2
-    /// within noise with none.
-    var restartBase = 512
+    /// stabilization round. Tried 512 (one thread): mnistfc 256x2 prop_3_0.03 unsat in 7.8 →
+    /// 5.9 s, oval21 cifar_base_kw img6638 49.7 → 39.6 s with as many nodes, but ACAS Xu 1_1
+    /// prop_6 (two threads) went from unsat in 37.6 s to a timeout at 116 s (20,688 instead of
+    /// 8,722 conflicts in the ReLU searches of its deep input boxes), and so did 4_5 prop_10.
+    var restartBase = 64
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).
     var activityBump = 1.0
     var activityDecay = 0.95
