@@ -64,14 +64,6 @@ extension DenseProducts {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(m), blasint(n), 1, a, blasint(n), x, 1,
                     accumulate ? 1 : 0, y, 1)
     }
-
-    /// `y ← y + aᵀ·x`: `a` is `m × n` row-major, `x` has `m` entries, `y` has `n`.
-    static func accumulateTransposedVector(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>,
-                                           into y: UnsafeMutablePointer<Double>, m: Int, n: Int) {
-        guard m > 0, n > 0 else { return }
-        _ = singleThreaded
-        cblas_dgemv(CblasRowMajor, CblasTrans, blasint(m), blasint(n), 1, a, blasint(n), x, 1, 1, y, 1)
-    }
 }
 
 extension DenseProducts {

@@ -360,8 +360,8 @@ struct SlopeOptimizer {
                     let target = lam + offset[p]
                     for k in 0..<size where row[k] != 0 { constant += row[k] * d.bias[k] }
                     d.weights.values.withUnsafeBufferPointer { w in
-                        DenseProducts.accumulateTransposedVector(w.baseAddress!, UnsafePointer(row), into: target,
-                                                                 m: size, n: d.weights.columns)
+                        DenseProducts.multiply(UnsafePointer(row), w.baseAddress!, into: target,
+                                               m: 1, k: size, n: d.weights.columns, accumulate: true)
                     }
                 case .convolution(let conv):
                     let p = node.inputs[0]
