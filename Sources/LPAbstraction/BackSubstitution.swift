@@ -104,7 +104,14 @@ struct BackSubstitutionContext {
                 }
             }
         case .convolution(let c):
-            result = ConvolutionGeometry(c).forward(m, weights: absoluteWeights[k]!)
+            // Any summation order here too.
+            let geometry = ConvolutionGeometry(c)
+            result = [Double](repeating: 0, count: geometry.outputSize)
+            absoluteWeights[k]!.withUnsafeBufferPointer { w in
+                result.withUnsafeMutableBufferPointer { r in
+                    geometry.forwardThroughColumns(m, weights: w, bias: nil, into: r.baseAddress!)
+                }
+            }
         default:
             result = []
         }

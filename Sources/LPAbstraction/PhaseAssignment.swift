@@ -61,6 +61,17 @@ public struct PhaseAssignment: Sendable, Equatable {
         return true
     }
 
+    /// Whether every phase `other` fixes is fixed the same way here: this assignment's region
+    /// then lies inside `other`'s, so bounds sound for `other`'s are sound here too.
+    public func refines(_ other: PhaseAssignment) -> Bool {
+        guard phases.count == other.phases.count else { return false }
+        for (mine, theirs) in zip(phases, other.phases) {
+            guard mine.count == theirs.count else { return false }
+            for i in theirs.indices where theirs[i] != nil && mine[i] != theirs[i] { return false }
+        }
+        return true
+    }
+
     /// Number of neurons with a fixed phase.
     public var fixedCount: Int { phases.reduce(0) { $0 + $1.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
 }

@@ -370,7 +370,8 @@ struct SlopeOptimizer {
                     let perChannel = geometry.outH * geometry.outW
                     for k in 0..<size where row[k] != 0 { constant += row[k] * conv.bias[k / perChannel] }
                     conv.weights.withUnsafeBufferPointer { w in
-                        geometry.accumulateTransposed(UnsafePointer(row), weights: w, into: lam + offset[p])
+                        geometry.accumulateTransposed(rows: UnsafePointer(row), rowCount: 1, weights: w,
+                                                      into: lam + offset[p])
                     }
                 case .elementwiseAffine(let scale, let shift):
                     let p = node.inputs[0]
@@ -448,12 +449,10 @@ struct SlopeOptimizer {
                                                      m: size, n: d.weights.columns, accumulate: true)
                     }
                 case .convolution(let conv):
-                    let geometry = geometries[k]!
-                    let p = node.inputs[0]
-                    let input = Array(UnsafeBufferPointer(start: z + offset[p], count: nodes[p].size))
-                    let y = geometry.forward(input, weights: conv.weights)
-                    let perChannel = geometry.outH * geometry.outW
-                    for i in 0..<size { out[i] = y[i] + conv.bias[i / perChannel] }
+                    conv.weights.withUnsafeBufferPointer { w in
+                        geometries[k]!.forwardThroughColumns(z + offset[node.inputs[0]], weights: w, bias: conv.bias,
+                                                             into: out)
+                    }
                 case .elementwiseAffine(let scale, let shift):
                     let x = z + offset[node.inputs[0]]
                     for i in 0..<size { out[i] = scale[i] * x[i] + shift[i] }

@@ -123,6 +123,7 @@ public enum Verifier {
         // problems that ran out get the rest, in turn, in a second pass.
         var undecided = false
         var pending = open
+        var search = search
         for pass in 0..<2 where !pending.isEmpty {
             var timedOut: [Problem] = []
             for (k, original) in pending.enumerated() {
@@ -142,6 +143,7 @@ public enum Verifier {
                                               propagator: propagator, mayTighten: pass == 0)
                 }
                 stats.merge(s)
+                if s.lpAbandoned > 0, network.inputSize > search.inputSplitMaxDimension { search.lpsKnownTooSlow = true }
                 switch outcome {
                 case .counterexample(let ce): return result(.sat, ce)
                 case .timeout:
@@ -181,7 +183,8 @@ public enum Verifier {
                                    options: SearchOptions, threads: Int, deadline: ContinuousClock.Instant,
                                    propagator: BoundPropagator, mayTighten: Bool) -> (SearchOutcome, SearchStatistics) {
         let start = ContinuousClock.now
-        let tighten = mayTighten && options.rootTighteningShare > 0 && options.lpAtNodes && problem.refinedBounds == nil
+        let tighten = mayTighten && options.rootTighteningShare > 0 && options.lpAtNodes && !options.lpsKnownTooSlow
+            && problem.refinedBounds == nil
         let quickDeadline = tighten ? min(deadline, start + (deadline - start) * options.quickSearchShare) : deadline
         var (outcome, stats) = ReLUSearch.run(network: network, specification: specification, problem: problem,
                                               options: options, threads: threads, deadline: quickDeadline,

@@ -20,6 +20,9 @@ final class Theory {
     /// Steps of the joint slope and split-multiplier optimisation at a search node
     /// (``SearchOptions/splitMultiplierIterations``); 0 switches it off.
     var splitMultiplierIterations = 0
+    /// Whether a node first tries its ancestor's intermediate bounds
+    /// (``SearchOptions/boundsFromParentFirst``).
+    var boundsFromParentFirst = false
     /// A basis for the next LP check to start from (a warm-start hint, used once; see
     /// ``LPRelaxation/restore(_:)``).
     var startBasis: LPRelaxation.Basis?
@@ -43,6 +46,8 @@ final class Theory {
         var splitOptimum: SplitOptimum?
         /// The refutation came from the split multipliers (the bounds alone left it open).
         var refutedBySplits = false
+        /// The refutation used an ancestor's intermediate bounds (none were computed here).
+        var refutedByParentBounds = false
 
         /// The constraint closest to refutation: the LP minimises its left-hand side.
         var hardestConstraint: Int {
@@ -84,6 +89,20 @@ final class Theory {
                   parent: (assignment: PhaseAssignment, bounds: NetworkBounds)? = nil,
                   optimizingIntermediate: Bool = true, optimizingSplits: Bool = false,
                   warmStart: SplitOptimum? = nil) -> Evaluation {
+        var warmStart = warmStart
+        if boundsFromParentFirst, optimizingSplits, slopeIterations == 0, let parent, let assignment,
+           !parent.bounds.isInfeasible, assignment.refines(parent.assignment) {
+            // The ancestor's bounds hold in this sub-region, and the judge re-applies the new
+            // phases to them (beta-CROWN keeps intermediate bounds the same way): a node they
+            // refute skips re-computing the intermediate bounds, most of a node's cost.
+            var quick = judge(bounds: parent.bounds, box: box, assignment: assignment, slopeIterations: 0,
+                              deadline: deadline, optimizingSplits: true, warmStart: warmStart)
+            if quick.refuted {
+                quick.refutedByParentBounds = true
+                return quick
+            }
+            warmStart = quick.splitOptimum ?? warmStart
+        }
         var bounds = self.bounds(box: box, assignment: assignment, parent: parent)
         // The root's own evaluation (the only one with slope steps) computes the optimised
         // intermediate bounds once per box; `bounds(box:assignment:)` seeds everything after with them.
@@ -102,6 +121,16 @@ final class Theory {
             bounds = propagator.optimizedRootBounds(box: box, iterations: intermediateSlopeIterations,
                                                     deadline: intermediateDeadline)
         }
+        return judge(bounds: bounds, box: box, assignment: assignment, slopeIterations: slopeIterations,
+                     deadline: deadline, optimizingSplits: optimizingSplits, warmStart: warmStart)
+    }
+
+    /// What sound bounds `bounds` over `box` ∧ `assignment` (possibly an ancestor's, which are
+    /// looser but still sound) say about the conjunction; see
+    /// ``evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:optimizingSplits:warmStart:)``.
+    private func judge(bounds: NetworkBounds, box: Box, assignment: PhaseAssignment?, slopeIterations: Int,
+                       deadline: ContinuousClock.Instant?, optimizingSplits: Bool,
+                       warmStart: SplitOptimum?) -> Evaluation {
         if bounds.isInfeasible || problem.triviallyRefuted {
             return Evaluation(bounds: bounds, margins: problem.outputConstraints.map { _ in .infinity }, refuted: true)
         }

@@ -178,7 +178,9 @@ enum InputSplitting {
             sub.box = box
             // Clauses hold for the box they were learned in: a sub-box starts with none of its own.
             sub.learnedClauses = SharedClauseStore()
-            let state = SolverState(network: network, problem: sub, specification: specification, options: options,
+            var boxOptions = options
+            boxOptions.restartBase = options.inputBoxRestartBase
+            let state = SolverState(network: network, problem: sub, specification: specification, options: boxOptions,
                                     deadline: deadline, propagator: propagator, pool: nil)
             let outcome = state.solve(cube: [])
             stats.merge(state.stats)

@@ -58,6 +58,11 @@ struct SearchOptions: Sendable {
     /// LP costs 1–8 bound computations (256x2 to 256x6), worth it; cifar10_resnet resnet_2b: ~27.
     var slowLPSeconds = 1.0
     var slowLPRatio = 10.0
+    /// An earlier problem of the same run (same network and box, another constraint) found the
+    /// LP too slow for inner nodes: the later ones skip the LP at inner nodes, root tightening
+    /// and stabilization from the start. cifar10_resnet resnet_2b prop_36 (three open problems,
+    /// one thread): 15 of its 29 s were inner LPs run to their budget and abandoned, 5 s each.
+    var lpsKnownTooSlow = false
     /// Verify an LP certificate's small conflict set by re-checking the sub-assignment before
     /// learning it (the LP's relaxation may depend on bounds derived from the whole assignment).
     var verifyCertificates = true
@@ -71,12 +76,17 @@ struct SearchOptions: Sendable {
     /// unsat in 81.5 s with 1, 21.5 s with 4, 14.6 s with 8 (16 needed fewer nodes than 8 but more
     /// time, before the child bounds shared one back-substitution context).
     var strongBranchingCandidates = 8
-    /// Luby restart unit, in conflicts. Each restart re-descends from the root and may run a
-    /// stabilization round. Tried 512 (one thread): mnistfc 256x2 prop_3_0.03 unsat in 7.8 →
-    /// 5.9 s, oval21 cifar_base_kw img6638 49.7 → 39.6 s with as many nodes, but ACAS Xu 1_1
-    /// prop_6 (two threads) went from unsat in 37.6 s to a timeout at 116 s (20,688 instead of
-    /// 8,722 conflicts in the ReLU searches of its deep input boxes), and so did 4_5 prop_10.
-    var restartBase = 64
+    /// Luby restart unit, in conflicts, of a ReLU search over a problem's whole box. Each restart
+    /// re-descends from the root and may run a stabilization round; such a search is a long
+    /// branch and bound whose restarts mostly repeat work. 512 instead of 64 (one thread):
+    /// mnistfc 256x2 prop_3_0.03 unsat in 7.8 → 5.9 s, oval21 cifar_base_kw img6638 49.7 → 39.6 s
+    /// with as many nodes.
+    var restartBase = 512
+    /// Luby restart unit of the ReLU searches inside input-splitting boxes (`InputSplitting`):
+    /// these need frequent restarts. With 512, ACAS Xu 1_1 prop_6 (two threads) went from unsat
+    /// in 37.6 s to a timeout at 116 s (20,688 instead of 8,722 conflicts in its deep boxes), and
+    /// so did 4_5 prop_10.
+    var inputBoxRestartBase = 64
     /// Activity bump of the variables of a learned clause, and its decay (VSIDS-like).
     var activityBump = 1.0
     var activityDecay = 0.95
@@ -101,6 +111,13 @@ struct SearchOptions: Sendable {
     /// thread, 10 / 20 / 40 steps, oval21 cifar_deep_kw img5168 unsat in 31.3 / 32.7 / 28.7 s,
     /// cifar_base_kw img6638 56.7 / 49.8 / 47.9 s, mnistfc 256x4 prop_0_0.03 14.6 / 15.2 / 15.0 s.
     var splitMultiplierIterations = 40
+    /// Whether a node first judges its constraints (bounds, then slopes and split multipliers)
+    /// with its nearest ancestor's intermediate bounds, re-computing its own only when those
+    /// leave it open. One thread, with / without: oval21 cifar_base_kw img6638 unsat in 27.3 /
+    /// 36.1 s (769 of 775 conflicts found this way), cifar_deep_kw img5168 21.6 / 22.6 s,
+    /// cifar10_resnet resnet_2b prop_36 21.9 / 22.7 s; mnistfc, where a third of the conflicts
+    /// come this way, 256x4 prop_0_0.03 15.4 / 14.9 s, 256x2 prop_3_0.03 6.9 / 6.6 s.
+    var boundsFromParentFirst = true
     /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
     var splitMultipliersBeforeLP = true
     /// Inner-node LPs after the multipliers, and the share of them that must refute, for inner

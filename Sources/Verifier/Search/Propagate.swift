@@ -30,6 +30,7 @@ extension SolverState {
             if let optimum = evaluation.splitOptimum { splitOptimumAtLevel[trail.decisionLevel] = optimum }
             if evaluation.refuted {
                 if evaluation.refutedBySplits { stats.splitRefutations += 1 }
+                if evaluation.refutedByParentBounds { stats.parentBoundRefutations += 1 }
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))
             }

@@ -73,8 +73,9 @@ final class SolverState {
     var incomplete = false
     /// Seconds the last bound computation took (to judge whether LPs are worth it).
     var lastBoundSeconds = 0.0
-    /// LPs proved too slow to run at every node: only leaves get one.
-    var lpTooSlow = false
+    /// LPs proved too slow to run at every node (here, or by an earlier problem of the same run:
+    /// ``SearchOptions/lpsKnownTooSlow``): only leaves get one.
+    var lpTooSlow: Bool
     /// LPs at inner nodes that the split multipliers had left open, and how many refuted; when
     /// few do, only leaves get one (``lpUnproductive``).
     var innerLPChecks = 0
@@ -105,6 +106,8 @@ final class SolverState {
         self.deadline = deadline
         self.theory = Theory(network: network, problem: problem, propagator: propagator)
         theory.splitMultiplierIterations = options.splitMultiplierIterations
+        theory.boundsFromParentFirst = options.boundsFromParentFirst
+        lpTooSlow = options.lpsKnownTooSlow
         self.variables = VariableMap(network: network)
         self.checker = CounterexampleChecker(network: network, specification: specification)
         self.shared = problem.learnedClauses

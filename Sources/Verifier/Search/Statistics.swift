@@ -29,6 +29,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// Search nodes that bounds left open and the optimised split multipliers (beta-CROWN)
     /// refuted, without an LP.
     public var splitRefutations = 0
+    /// Search nodes refuted with their nearest ancestor's intermediate bounds, before their own
+    /// were computed.
+    public var parentBoundRefutations = 0
     /// Searches that stopped running the LP at inner nodes because, after the split
     /// multipliers, it rarely refuted one (``SearchOptions/innerLPMinimumRefutationRate``).
     public var lpUnproductive = 0
@@ -74,6 +77,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         inputSplits += other.inputSplits
         lpAbandoned += other.lpAbandoned
         splitRefutations += other.splitRefutations
+        parentBoundRefutations += other.parentBoundRefutations
         lpUnproductive += other.lpUnproductive
         innerLPChecks += other.innerLPChecks
         innerLPRefutations += other.innerLPRefutations
