@@ -85,6 +85,19 @@ extension DenseProducts {
 }
 
 extension ConvolutionGeometry {
+    /// The output positions `o` in `0..<count` whose input position `o·stride + offset` lies in
+    /// `0..<size` (the rest read the zero padding): im2col's loops run over these only.
+    @inline(__always)
+    static func inside(count: Int, stride: Int, offset: Int, size: Int) -> Range<Int> {
+        let first = offset >= 0 ? 0 : (stride - 1 - offset) / stride
+        let last = size - 1 - offset   // the largest o·stride allowed
+        guard last >= 0 else { return 0..<0 }
+        let end = Swift.min(count, last / stride + 1)
+        return first < end ? first..<end : 0..<0
+    }
+}
+
+extension ConvolutionGeometry {
     /// Adds the transposed convolution of each of `rowCount` coefficient rows (`lambda`, row-major,
     /// `rowCount × outputSize`) into the matching row of `target` (`rowCount × inputSize`).
     ///
@@ -110,7 +123,10 @@ extension ConvolutionGeometry {
                 let lrow = lambda + r * outputSize
                 let trow = target + r * inputSize
                 var nonzero = 0
-                for i in 0..<outputSize where lrow[i] != 0 { nonzero += 1 }
+                for i in 0..<outputSize where lrow[i] != 0 {
+                    nonzero += 1
+                    if nonzero >= denseThreshold { break }
+                }
                 if nonzero == 0 { continue }
                 if nonzero < denseThreshold {
                     accumulateTransposed(lrow, weights: w, into: trow)
@@ -123,17 +139,20 @@ extension ConvolutionGeometry {
                     for ci in 0..<cpg {
                         let channel = g * cpg + ci
                         for kh in 0..<kH {
+                            let rowOffset = kh * dh - pt
+                            let validRows = Self.inside(count: outH, stride: sh, offset: rowOffset, size: inH)
                             for kw in 0..<kW {
                                 let crow = cols + ((ci * kH + kh) * kW + kw) * positions
-                                for oh in 0..<outH {
-                                    let ih = oh * sh - pt + kh * dh
-                                    if ih < 0 || ih >= inH { continue }
-                                    let tBase = trow + (channel * inH + ih) * inW
+                                let columnOffset = kw * dw - pl
+                                let validColumns = Self.inside(count: outW, stride: sw, offset: columnOffset, size: inW)
+                                if validColumns.isEmpty { continue }
+                                for oh in validRows {
+                                    let tBase = trow + (channel * inH + oh * sh + rowOffset) * inW + columnOffset
                                     let cBase = crow + oh * outW
-                                    for ow in 0..<outW {
-                                        let iw = ow * sw - pl + kw * dw
-                                        if iw < 0 || iw >= inW { continue }
-                                        tBase[iw] += cBase[ow]
+                                    if sw == 1 {
+                                        for ow in validColumns { tBase[ow] += cBase[ow] }
+                                    } else {
+                                        for ow in validColumns { tBase[ow &* sw] += cBase[ow] }
                                     }
                                 }
                             }
@@ -158,26 +177,29 @@ extension ConvolutionGeometry {
                                bias: [Double]?, into y: UnsafeMutablePointer<Double>) {
         let positions = outH * outW
         let kernelSize = cpg * kH * kW
+        let sw = conv.strides.width
         var columns = [Double](repeating: 0, count: kernelSize * positions)
         columns.withUnsafeMutableBufferPointer { buffer in
             let cols = buffer.baseAddress!
             for g in 0..<conv.groups {
+                // Padding stays zero: `columns` starts zeroed and each group writes the same entries.
                 for ci in 0..<cpg {
                     let input = x + (g * cpg + ci) * inH * inW
                     for kh in 0..<kH {
+                        let rowOffset = inputRow(0, kernelRow: kh)
+                        let validRows = Self.inside(count: outH, stride: conv.strides.height, offset: rowOffset, size: inH)
                         for kw in 0..<kW {
                             let crow = cols + ((ci * kH + kh) * kW + kw) * positions
-                            for oh in 0..<outH {
-                                let ih = inputRow(oh, kernelRow: kh)
+                            let columnOffset = inputColumn(0, kernelColumn: kw)
+                            let validColumns = Self.inside(count: outW, stride: sw, offset: columnOffset, size: inW)
+                            if validColumns.isEmpty { continue }
+                            for oh in validRows {
+                                let xBase = input + (oh * conv.strides.height + rowOffset) * inW + columnOffset
                                 let cBase = crow + oh * outW
-                                guard ih >= 0 && ih < inH else {
-                                    cBase.update(repeating: 0, count: outW)
-                                    continue
-                                }
-                                let xBase = input + ih * inW
-                                for ow in 0..<outW {
-                                    let iw = inputColumn(ow, kernelColumn: kw)
-                                    cBase[ow] = iw >= 0 && iw < inW ? xBase[iw] : 0
+                                if sw == 1 {
+                                    for ow in validColumns { cBase[ow] = xBase[ow] }
+                                } else {
+                                    for ow in validColumns { cBase[ow] = xBase[ow &* sw] }
                                 }
                             }
                         }

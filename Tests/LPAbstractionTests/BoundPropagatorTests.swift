@@ -386,7 +386,8 @@ final class BoundPropagatorTests: XCTestCase {
     }
 
     /// The im2col convolution (optimiser estimates, rounding magnitudes) computes what the direct
-    /// loop computes, with strides, asymmetric padding, dilations and groups, with and without bias.
+    /// loop computes, with strides, asymmetric padding, dilations and groups, with and without bias;
+    /// so does the batched transposed convolution of back-substitution.
     func testConvolutionThroughColumnsAgreesWithDirectLoop() {
         var rng = SplitMix64(seed: 11)
         let shapes: [(inC: Int, out: Int, groups: Int, kernel: (Int, Int), strides: (Int, Int),
@@ -415,6 +416,30 @@ final class BoundPropagatorTests: XCTestCase {
                 for i in y.indices {
                     XCTAssertEqual(y[i], expected[i], accuracy: 1e-12, "groups \(shape.groups), bias \(bias != nil), entry \(i)")
                 }
+            }
+            // The transposed direction: two rows, one dense (im2col through BLAS) and one with a
+            // single non-zero (the direct loop), against the direct loop row by row.
+            var lambda = (0..<geometry.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            var sparse = [Double](repeating: 0, count: geometry.outputSize)
+            sparse[geometry.outputSize / 2] = 0.75
+            lambda += sparse
+            let start = (0..<(2 * geometry.inputSize)).map { _ in Double.random(in: -1...1, using: &rng) }
+            var batched = start, expected = start
+            conv.weights.withUnsafeBufferPointer { w in
+                lambda.withUnsafeBufferPointer { l in
+                    batched.withUnsafeMutableBufferPointer { t in
+                        geometry.accumulateTransposed(rows: l.baseAddress!, rowCount: 2, weights: w, into: t.baseAddress!)
+                    }
+                    expected.withUnsafeMutableBufferPointer { t in
+                        for r in 0..<2 {
+                            geometry.accumulateTransposed(l.baseAddress! + r * geometry.outputSize, weights: w,
+                                                          into: t.baseAddress! + r * geometry.inputSize)
+                        }
+                    }
+                }
+            }
+            for i in batched.indices {
+                XCTAssertEqual(batched[i], expected[i], accuracy: 1e-12, "transposed, groups \(shape.groups), entry \(i)")
             }
         }
     }
