@@ -303,6 +303,40 @@ final class SlopeOptimizationTests: XCTestCase {
         XCTAssertEqual(abandoned, checked, "every out-of-reach target should be given up before the last step")
     }
 
+    /// A search node may judge its constraints with an ancestor's bounds (looser: a larger region)
+    /// and its own phases re-applied (`Theory.evaluate`): the single pass and the optimised slopes
+    /// with split multipliers stay sound against brute force over the node's region, and the
+    /// ancestor's assignment is one that the node's ``PhaseAssignment/refines(_:)``.
+    func testAncestorBoundsWithTheNodesPhasesAreSound() {
+        var rng = SplitMix64(seed: 47)
+        var checked = 0
+        for trial in 0..<40 {
+            let (network, box, propagator, child, childBounds) = partialAssignmentCase(
+                widths: [3, 6, 6, 2], seed: UInt64(8300 + trial), rng: &rng)
+            if childBounds.isInfeasible { continue }
+            // The ancestor: the child's phases with about half of them dropped.
+            var ancestor = child
+            for l in ancestor.phases.indices {
+                for i in ancestor.phases[l].indices where Bool.random(using: &rng) { ancestor.phases[l][i] = nil }
+            }
+            XCTAssertTrue(child.refines(ancestor))
+            XCTAssertTrue(child.refines(child))
+            if ancestor.fixedCount < child.fixedCount { XCTAssertFalse(ancestor.refines(child)) }
+            let ancestorBounds = propagator.bounds(box: box, assignment: ancestor)
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            guard let exact = BruteForce(network: network, box: box).minimum(outputCoefficients: c, assignment: child) else { continue }
+            let single = propagator.lowerBounds(outputCoefficients: c, box: box, assignment: child, bounds: ancestorBounds,
+                                                slopeSets: [nil])[0]
+            XCTAssertLessThanOrEqual(single, exact + 1e-9, "trial \(trial)")
+            let optimized = propagator.optimizedLowerBound(outputCoefficients: c, box: box, assignment: child,
+                                                           bounds: ancestorBounds, iterations: 40, optimizingSplits: true)
+            XCTAssertLessThanOrEqual(optimized.bound, exact + 1e-9, "trial \(trial)")
+            XCTAssertGreaterThanOrEqual(optimized.bound, single - 1e-9 * scale(c, ancestorBounds), "trial \(trial)")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 12)
+    }
+
     /// Convolutional and residual networks: sound on sampled inputs, never below CROWN, and never
     /// above the LP.
     func testConvolutionalAndResidualNetworks() {

@@ -116,7 +116,8 @@ struct SearchOptions: Sendable {
     /// leave it open. One thread, with / without: oval21 cifar_base_kw img6638 unsat in 27.3 /
     /// 36.1 s (769 of 775 conflicts found this way), cifar_deep_kw img5168 21.6 / 22.6 s,
     /// cifar10_resnet resnet_2b prop_36 21.9 / 22.7 s; mnistfc, where a third of the conflicts
-    /// come this way, 256x4 prop_0_0.03 15.4 / 14.9 s, 256x2 prop_3_0.03 6.9 / 6.6 s.
+    /// come this way, 256x4 prop_0_0.03 15.4 / 14.9 s, 256x2 prop_3_0.03 6.9 / 6.6 s. Off in the
+    /// ReLU searches of input-splitting boxes (`InputSplitting`).
     var boundsFromParentFirst = true
     /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
     var splitMultipliersBeforeLP = true
