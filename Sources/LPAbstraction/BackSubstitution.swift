@@ -242,10 +242,14 @@ struct BackSubstitutionContext {
                     // non-zero coefficients (e.g. the unit rows a back-substitution starts from).
                     // Either summation order is covered by the slack (see ``SoundArithmetic``).
                     var nonzero = 0
-                    for x in l where x != 0 { nonzero += 1 }
+                    let denseEnough = (R * outSize + 7) / 8
+                    for x in l where x != 0 {
+                        nonzero += 1
+                        if nonzero >= denseEnough { break }
+                    }
                     d.weights.values.withUnsafeBufferPointer { w in
                         out.withUnsafeMutableBufferPointer { o in
-                            if nonzero * 8 >= R * outSize {
+                            if nonzero >= denseEnough {
                                 DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
                                                        m: R, k: outSize, n: nIn, accumulate: old != nil)
                                 return
@@ -255,8 +259,7 @@ struct BackSubstitutionContext {
                                 for k in 0..<outSize {
                                     let lam = l[r * outSize + k]
                                     if lam == 0 { continue }
-                                    let wrow = w.baseAddress! + k * nIn
-                                    for e in 0..<nIn { orow[e] += lam * wrow[e] }
+                                    DenseProducts.addScaled(w.baseAddress! + k * nIn, by: lam, into: orow, count: nIn)
                                 }
                             }
                         }
@@ -277,13 +280,17 @@ struct BackSubstitutionContext {
                             for r in 0..<R {
                                 var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
                                 let lrow = l.baseAddress! + r * outSize
-                                for k in 0..<outSize {
-                                    let lam = lrow[k]
-                                    if lam == 0 { continue }
-                                    a += Swift.abs(lam) * opMag[k]
-                                    let t = lam * conv.bias[k / perChannel]
-                                    c += t
-                                    cAbs += Swift.abs(t)
+                                // Channel by channel: no division per entry (the same order of terms).
+                                for channel in 0..<geometry.outC {
+                                    let bias = conv.bias[channel]
+                                    for k in (channel * perChannel)..<((channel + 1) * perChannel) {
+                                        let lam = lrow[k]
+                                        if lam == 0 { continue }
+                                        a += Swift.abs(lam) * opMag[k]
+                                        let t = lam * bias
+                                        c += t
+                                        cAbs += Swift.abs(t)
+                                    }
                                 }
                                 absolute[r] = a
                                 constant[r] += c

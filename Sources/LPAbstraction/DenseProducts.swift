@@ -67,6 +67,17 @@ extension DenseProducts {
 }
 
 extension DenseProducts {
+    /// `y ← y + α·x` over `count` entries (OpenBLAS `daxpy`). Each entry is the old one plus one
+    /// product, rounded once (FMA) or twice, within the bound ``multiply(_:_:into:m:k:n:accumulate:)``
+    /// relies on.
+    static func addScaled(_ x: UnsafePointer<Double>, by alpha: Double, into y: UnsafeMutablePointer<Double>, count: Int) {
+        guard count > 0 else { return }
+        _ = singleThreaded
+        cblas_daxpy(blasint(count), alpha, x, 1, y, 1)
+    }
+}
+
+extension DenseProducts {
     /// `c ← aᵀ·b`, row-major: `a` is `k × m` (so `aᵀ` is `m × k`), `b` is `k × n` with row
     /// stride `ldb`, `c` is `m × n`.
     static func multiplyTransposed(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, ldb: Int,

@@ -368,7 +368,12 @@ struct SlopeOptimizer {
                     reached[p] = true
                     let geometry = geometries[j]!
                     let perChannel = geometry.outH * geometry.outW
-                    for k in 0..<size where row[k] != 0 { constant += row[k] * conv.bias[k / perChannel] }
+                    for channel in 0..<geometry.outC {
+                        let bias = conv.bias[channel]
+                        for k in (channel * perChannel)..<((channel + 1) * perChannel) where row[k] != 0 {
+                            constant += row[k] * bias
+                        }
+                    }
                     conv.weights.withUnsafeBufferPointer { w in
                         geometry.accumulateTransposed(rows: UnsafePointer(row), rowCount: 1, weights: w,
                                                       into: lam + offset[p])
@@ -746,7 +751,12 @@ struct BatchSlopeOptimizer {
                 l.withUnsafeBufferPointer { l in
                     for r in 0..<R {
                         var c = 0.0
-                        for k in 0..<size where l[r * size + k] != 0 { c += l[r * size + k] * conv.bias[k / perChannel] }
+                        for channel in 0..<geometry.outC {
+                            let bias = conv.bias[channel]
+                            for k in (channel * perChannel)..<((channel + 1) * perChannel) where l[r * size + k] != 0 {
+                                c += l[r * size + k] * bias
+                            }
+                        }
                         constant[r] += c
                     }
                     conv.weights.withUnsafeBufferPointer { w in
