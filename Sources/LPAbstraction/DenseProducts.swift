@@ -109,6 +109,23 @@ extension ConvolutionGeometry {
 }
 
 extension ConvolutionGeometry {
+    /// `Σ_k λ_k · bias[channel of k]` over one coefficient row (``outputSize`` values), channel by
+    /// channel (no division per entry), skipping zero coefficients. Unrounded: for optimiser
+    /// estimates.
+    func biasTerm(_ lambda: UnsafePointer<Double>, bias: [Double]) -> Double {
+        let perChannel = outH * outW
+        var sum = 0.0
+        for channel in 0..<outC {
+            let b = bias[channel]
+            for k in (channel * perChannel)..<((channel + 1) * perChannel) where lambda[k] != 0 {
+                sum += lambda[k] * b
+            }
+        }
+        return sum
+    }
+}
+
+extension ConvolutionGeometry {
     /// Adds the transposed convolution of each of `rowCount` coefficient rows (`lambda`, row-major,
     /// `rowCount × outputSize`) into the matching row of `target` (`rowCount × inputSize`).
     ///

@@ -367,13 +367,7 @@ struct SlopeOptimizer {
                     let p = node.inputs[0]
                     reached[p] = true
                     let geometry = geometries[j]!
-                    let perChannel = geometry.outH * geometry.outW
-                    for channel in 0..<geometry.outC {
-                        let bias = conv.bias[channel]
-                        for k in (channel * perChannel)..<((channel + 1) * perChannel) where row[k] != 0 {
-                            constant += row[k] * bias
-                        }
-                    }
+                    constant += geometry.biasTerm(UnsafePointer(row), bias: conv.bias)
                     conv.weights.withUnsafeBufferPointer { w in
                         geometry.accumulateTransposed(rows: UnsafePointer(row), rowCount: 1, weights: w,
                                                       into: lam + offset[p])
@@ -746,18 +740,10 @@ struct BatchSlopeOptimizer {
                 let p = node.inputs[0]
                 reached[p] = true
                 let geometry = geometries[j]!
-                let perChannel = geometry.outH * geometry.outW
                 var out = Self.take(&lambda, p)
                 l.withUnsafeBufferPointer { l in
                     for r in 0..<R {
-                        var c = 0.0
-                        for channel in 0..<geometry.outC {
-                            let bias = conv.bias[channel]
-                            for k in (channel * perChannel)..<((channel + 1) * perChannel) where l[r * size + k] != 0 {
-                                c += l[r * size + k] * bias
-                            }
-                        }
-                        constant[r] += c
+                        constant[r] += geometry.biasTerm(l.baseAddress! + r * size, bias: conv.bias)
                     }
                     conv.weights.withUnsafeBufferPointer { w in
                         out.withUnsafeMutableBufferPointer { o in
