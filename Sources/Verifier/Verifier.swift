@@ -141,9 +141,9 @@ public enum Verifier {
                     (outcome, s) = reluSearch(network: network, specification: specification, problem: &problem,
                                               options: search, threads: options.threads, deadline: problemDeadline,
                                               propagator: propagator, mayTighten: pass == 0)
+                    if s.lpAbandoned > 0 { search.lpsKnownTooSlow = true }
                 }
                 stats.merge(s)
-                if s.lpAbandoned > 0, network.inputSize > search.inputSplitMaxDimension { search.lpsKnownTooSlow = true }
                 switch outcome {
                 case .counterexample(let ce): return result(.sat, ce)
                 case .timeout:
