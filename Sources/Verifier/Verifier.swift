@@ -56,6 +56,12 @@ public enum Verifier {
     /// As the public entry, with the search's tunables (tests use this to switch parts off).
     static func verify(network: Network, specification: Specification, options: VerificationOptions,
                        search: SearchOptions) -> VerificationResult {
+        var search = search
+        // A convolution neuron reaches a patch only: early splits do not pay there
+        // (``SearchOptions/branchingDepthDecay``).
+        if network.nodes.contains(where: { if case .convolution = $0.operation { return true } else { return false } }) {
+            search.branchingDepthDecay = 1
+        }
         let start = ContinuousClock.now
         let deadline = start + options.timeout
         var stats = SearchStatistics()
@@ -123,7 +129,6 @@ public enum Verifier {
         // problems that ran out get the rest, in turn, in a second pass.
         var undecided = false
         var pending = open
-        var search = search
         for pass in 0..<2 where !pending.isEmpty {
             var timedOut: [Problem] = []
             for (k, original) in pending.enumerated() {

@@ -329,3 +329,41 @@ final class SearchBruteForceTests: XCTestCase {
         compare(inputSplitting: true, count: 100, seedBase: 5000)
     }
 }
+
+final class BranchingDepthDecayTests: XCTestCase {
+    /// With the decay, the score of a neuron `d` layers past the first layer with an unstable
+    /// neuron is divided by `decay^d`: with a huge decay (and the score alone, no strong
+    /// branching) the root decision is always in that first layer. Only instances whose plain
+    /// choice lies in a later layer say anything, so the test looks for them and needs some.
+    func testDepthDecayMovesTheFirstDecisionToTheFirstOpenLayer() {
+        var informative = 0
+        for seed in UInt64(41000)..<UInt64(41040) {
+            let instance = SearchTestInstance.tight(seed: seed, inputs: 3, hidden: [8, 8, 8], outputs: 3, margin: 0.02)
+            let problem = Problem(specification: instance.specification, caseIndex: 0, disjunctIndex: 0,
+                                  network: instance.network)
+            let propagator = BoundPropagator(network: instance.network)
+            func rootDecision(decay: Double) -> (decided: Int, firstOpen: Int)? {
+                var options = SearchBruteForceTests.searchOptions(inputSplitting: false)
+                options.strongBranchingCandidates = 1
+                options.branchingDepthDecay = decay
+                options.lpAtNodes = false
+                let state = SolverState(network: instance.network, problem: problem, specification: instance.specification,
+                                        options: options, deadline: .now + .seconds(10), propagator: propagator, pool: nil)
+                guard case .open = state.propagate(), let evaluation = state.evaluation,
+                      let literal = state.decide() else { return nil }
+                let firstOpen = evaluation.bounds.preActivation.firstIndex { b in
+                    b.lower.indices.contains { b.lower[$0] < 0 && b.upper[$0] > 0 }
+                }!
+                return (state.variables.neuron(literal.variable).layer, firstOpen)
+            }
+            guard let plain = rootDecision(decay: 1), plain.decided > plain.firstOpen else { continue }
+            informative += 1
+            let decayed = rootDecision(decay: 1e300)
+            XCTAssertEqual(decayed?.decided, decayed?.firstOpen, "seed \(seed)")
+            XCTAssertEqual(decayed?.firstOpen, plain.firstOpen, "seed \(seed): the decay changed the bounds")
+            print("depth decay: seed \(seed) plain layer \(plain.decided), first open \(plain.firstOpen)")
+            if informative == 3 { break }
+        }
+        XCTAssertGreaterThan(informative, 2, "too few instances branch past the first open layer without the decay")
+    }
+}

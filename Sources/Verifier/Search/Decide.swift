@@ -1,3 +1,4 @@
+import Foundation
 import LPAbstraction
 import Network
 
@@ -13,8 +14,9 @@ extension SolverState {
     /// oval21, one thread, 60 s: cifar_wide_kw img4720 unsat in 7 s instead of 23 s (both with the
     /// root's slopes at every node), cifar_base_kw img5303 22 s instead of a timeout. The triangle
     /// area times the static influence is left for an empty conjunction. All are scaled by
-    /// conflict activity. The best few by score then go through filtered smart branching
-    /// (``strongBranchingChoice(_:evaluation:)``).
+    /// conflict activity, and divided by ``SearchOptions/branchingDepthDecay`` per layer past the
+    /// first layer with an unstable neuron. The best few by score then go through filtered smart
+    /// branching (``strongBranchingChoice(_:evaluation:)``).
     /// The phase follows the last candidate point (phase saving), else the larger side of the
     /// interval. Returns nil when no neuron is unstable: the region is linear under the assignment.
     func decide() -> Literal? {
@@ -42,19 +44,30 @@ extension SolverState {
                     local = area * importance[v]
                 }
                 let score = local * (1 + activity[v])
-                candidates.append(BranchingCandidate(variable: v, score: score, l: l, u: u))
+                candidates.append(BranchingCandidate(variable: v, layer: layer, score: score, l: l, u: u))
             }
         }
-        guard !candidates.isEmpty else { return nil }
+        guard let firstLayer = candidates.first?.layer else { return nil }
+        if options.branchingDepthDecay > 1 {
+            for i in candidates.indices {
+                candidates[i].score /= pow(options.branchingDepthDecay, Double(candidates[i].layer - firstLayer))
+            }
+        }
         let best = strongBranchingChoice(candidates, evaluation: evaluation)
         let phase = savedPhase[best.variable] ?? (best.u >= -best.l ? .active : .inactive)
         stats.decisions += 1
+        if stats.decisionsPerLayer.isEmpty {
+            stats.decisionsPerLayer = [Int](repeating: 0, count: variables.layerCount)
+        }
+        stats.decisionsPerLayer[best.layer] += 1
         return Literal(variable: best.variable, phase: phase)
     }
 
     /// An unstable neuron the heuristic scored, with its pre-activation bounds at the node.
     struct BranchingCandidate {
         var variable: Int
+        /// The neuron's ReLU layer.
+        var layer: Int
         var score: Double
         var l: Double
         var u: Double

@@ -185,6 +185,7 @@ enum InputSplitting {
             var boxOptions = options
             boxOptions.restartBase = options.inputBoxRestartBase
             boxOptions.boundsFromParentFirst = false
+            boxOptions.branchingDepthDecay = 1
             let state = SolverState(network: network, problem: sub, specification: specification, options: boxOptions,
                                     deadline: deadline, propagator: propagator, pool: nil)
             let outcome = state.solve(cube: [])

@@ -76,6 +76,21 @@ struct SearchOptions: Sendable {
     /// unsat in 81.5 s with 1, 21.5 s with 4, 14.6 s with 8 (16 needed fewer nodes than 8 but more
     /// time, before the child bounds shared one back-substitution context).
     var strongBranchingCandidates = 8
+    /// Branching scores are divided by this per ReLU layer past the first layer with an unstable
+    /// neuron (1 switches it off). On deep fully-connected networks over a high-dimensional box the
+    /// bounds of late layers are loose mostly because of the early layers' unstable neurons, so
+    /// late neurons score high (BaBSR's intercept grows with `−l·u/(u−l)`) and filtered smart
+    /// branching, which bounds a child with the node's intermediate bounds, cannot see that an
+    /// early split tightens every later layer when the child recomputes them. mnistfc 256x6
+    /// prop_5_0.03 branched only in its last hidden layer without it. One thread, 100 s, with 4 /
+    /// without: mnistfc 256x4 prop_0_0.03 8.7 / 14.3 s, prop_13_0.03 6.2 / 10.9 s, prop_5_0.03
+    /// 13.7 / 13.0 s, 256x2 prop_3_0.03 7.4 / 6.7 s (2 and 16 do worse on prop_0 and prop_5);
+    /// mnist_gdvb hard-net-177 prop_8_0.05 unsat in 117 s / a timeout at 120 s. Off (1) for
+    /// networks with convolutions, where an early neuron reaches only a patch (oval21
+    /// cifar_base_kw img6638 unsat in 22 s without, a timeout at 100 s with 4), and in
+    /// input-splitting boxes, whose bounds are tight (ACAS Xu 3_3 and 4_2 prop_2: unsat in 52 and
+    /// 41 s without, timeouts with 4).
+    var branchingDepthDecay = 4.0
     /// Luby restart unit, in conflicts, of a ReLU search over a problem's whole box. Each restart
     /// re-descends from the root and may run a stabilization round; such a search is a long
     /// branch and bound whose restarts mostly repeat work. 512 instead of 64 (one thread):

@@ -9,6 +9,8 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public var nodes = 0
     /// Branching decisions (ReLU phases chosen by ``decide``).
     public var decisions = 0
+    /// Decisions per ReLU layer (index 0 is the first hidden layer): where the search branches.
+    public var decisionsPerLayer: [Int] = []
     /// Phases implied by bounds or by learned clauses (not decided).
     public var propagations = 0
     /// Conflicts: nodes refuted by bounds, LP or clauses.
@@ -68,6 +70,10 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public mutating func merge(_ other: SearchStatistics) {
         nodes += other.nodes
         decisions += other.decisions
+        if decisionsPerLayer.count < other.decisionsPerLayer.count {
+            decisionsPerLayer += [Int](repeating: 0, count: other.decisionsPerLayer.count - decisionsPerLayer.count)
+        }
+        for (layer, n) in other.decisionsPerLayer.enumerated() { decisionsPerLayer[layer] += n }
         propagations += other.propagations
         conflicts += other.conflicts
         learnedClauses += other.learnedClauses
