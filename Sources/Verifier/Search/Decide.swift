@@ -47,6 +47,7 @@ extension SolverState {
                 candidates.append(BranchingCandidate(variable: v, layer: layer, score: score, l: l, u: u))
             }
         }
+        // Candidates come layer by layer, so the first is in the first layer with one.
         guard let firstLayer = candidates.first?.layer else { return nil }
         if options.branchingDepthDecay > 1 {
             for i in candidates.indices {
