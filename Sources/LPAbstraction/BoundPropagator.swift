@@ -260,8 +260,21 @@ public struct BoundPropagator: Sendable {
     /// neurons the assignment leaves free, and negative or non-finite ones, are ignored.
     public func lowerBounds(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
                             bounds: NetworkBounds, slopeSets: [[[Double]]?], betas: [[Double]]? = nil) -> [Double] {
-        precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
-        let R = slopeSets.count
+        lowerBounds(objectives: slopeSets.map { (c, $0) }, box: box, assignment: assignment, bounds: bounds, betas: betas)
+    }
+
+    /// Sound lower bounds of several output functionals `c·y`, each with its own lower slopes
+    /// (`nil` for the adaptive ones), in one back-substitution pass with a row per objective: a
+    /// search node of a joint problem bounds every open alternative, each with its adaptive slopes
+    /// and its root-optimised ones, in one set of matrix-matrix products instead of a
+    /// matrix-vector product per row.
+    public func lowerBounds(objectives: [(coefficients: [Double], slopes: [[Double]]?)], box: Box,
+                            assignment: PhaseAssignment?, bounds: NetworkBounds,
+                            betas: [[Double]]? = nil) -> [Double] {
+        for (c, _) in objectives {
+            precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
+        }
+        let R = objectives.count
         if bounds.isInfeasible || R == 0 { return [Double](repeating: .infinity, count: R) }
         // Re-apply the assignment, so a caller passing looser bounds still gets its phases used.
         guard let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
@@ -270,34 +283,38 @@ public struct BoundPropagator: Sendable {
         let multipliers = betas.flatMap { splitMultipliers(betas: $0, assignment: assignment) }
         var symbolic: [Double]
         if R == 1 {
-            var context = backSubstitutionContext(nodeBounds: nodeBounds, lowerSlopes: slopeSets[0])
-            symbolic = context.lowerBounds(start: network.output, rows: c, rowCount: 1, splitMultipliers: multipliers)
+            var context = backSubstitutionContext(nodeBounds: nodeBounds, lowerSlopes: objectives[0].slopes)
+            symbolic = context.lowerBounds(start: network.output, rows: objectives[0].coefficients, rowCount: 1,
+                                           splitMultipliers: multipliers)
         } else {
             // Per-row slopes replace the adaptive ones; NaN keeps a row's adaptive slope.
             var rowSlopes: [Int: [Double]] = [:]
             for (layer, relu) in reluNodes.enumerated() {
                 let size = network.nodes[relu].size
                 var slopes = [Double](repeating: .nan, count: R * size)
-                for (r, set) in slopeSets.enumerated() {
-                    guard let layerSlopes = set?[layer], layerSlopes.count == size else { continue }
+                for (r, objective) in objectives.enumerated() {
+                    guard let layerSlopes = objective.slopes?[layer], layerSlopes.count == size else { continue }
                     for e in 0..<size { slopes[r * size + e] = layerSlopes[e] }
                 }
                 rowSlopes[relu] = slopes
             }
             var context = backSubstitutionContext(nodeBounds: nodeBounds)
-            symbolic = context.lowerBounds(start: network.output, rows: Array((0..<R).map { _ in c }.joined()),
+            symbolic = context.lowerBounds(start: network.output, rows: Array(objectives.map(\.coefficients).joined()),
                                            rowCount: R, rowLowerSlopes: rowSlopes, splitMultipliers: multipliers)
         }
         // The interval bound of the same functional, in case it is tighter.
         let y = nodeBounds[network.output]
-        var value = 0.0, absolute = 0.0
-        for j in c.indices where c[j] != 0 {
-            let t = c[j] >= 0 ? c[j] * y.lower[j] : c[j] * y.upper[j]
-            value += t
-            absolute += Swift.abs(t)
+        return zip(objectives, symbolic).map { objective, bound in
+            let c = objective.coefficients
+            var value = 0.0, absolute = 0.0
+            for j in c.indices where c[j] != 0 {
+                let t = c[j] >= 0 ? c[j] * y.lower[j] : c[j] * y.upper[j]
+                value += t
+                absolute += Swift.abs(t)
+            }
+            let interval = SoundArithmetic.lower(value, error: SoundArithmetic.dotError(absoluteSum: absolute, terms: c.count))
+            return Swift.max(bound, interval)
         }
-        let interval = SoundArithmetic.lower(value, error: SoundArithmetic.dotError(absoluteSum: absolute, terms: c.count))
-        return symbolic.map { Swift.max($0, interval) }
     }
 
     /// The signed multipliers of ``BackSubstitutionContext/lowerBounds(start:rows:rowCount:stopPairsAtDecision:rowLowerSlopes:splitMultipliers:observeReLU:)``

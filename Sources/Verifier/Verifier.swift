@@ -124,6 +124,13 @@ public enum Verifier {
             }
         }
 
+        // Disjuncts of one case left open together are searched as one joint problem (not where
+        // input splitting runs: its boxes hand their few unstable neurons to one conjunction's LP).
+        if search.jointAlternatives, network.inputSize > search.inputSplitMaxDimension {
+            open = jointProblems(open)
+            stats.jointProblems += open.filter(\.constraintsAreAlternatives).count
+        }
+
         // 3. The complete search of each open problem. A hard conjunction must not starve an easy
         // sat one behind it, so the first pass gives each problem a fair share of the time left;
         // problems that ran out get the rest, in turn, in a second pass.
@@ -177,6 +184,21 @@ public enum Verifier {
             return result(.timeout)
         }
         return result(undecided ? .unknown : .unsat)
+    }
+
+    /// `problems` with each case's run of disjuncts that ``Problem/joint(_:)`` accepts replaced by
+    /// their joint problem.
+    private static func jointProblems(_ problems: [Problem]) -> [Problem] {
+        var result: [Problem] = []
+        var start = 0
+        while start < problems.count {
+            var end = start + 1
+            while end < problems.count, problems[end].caseIndex == problems[start].caseIndex { end += 1 }
+            let run = Array(problems[start..<end])
+            if let joint = Problem.joint(run) { result.append(joint) } else { result += run }
+            start = end
+        }
+        return result
     }
 
     /// The ReLU search of one problem. A short search comes first: most problems of shallow

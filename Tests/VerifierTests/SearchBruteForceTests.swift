@@ -90,6 +90,31 @@ struct SearchTestInstance {
         return instance
     }
 
+    /// A robustness-like instance: `alternatives` disjuncts, each one output constraint whose
+    /// threshold lies `margin` (relative) short of its exact minimum over the box, except on odd
+    /// seeds one of them (chosen by the seed), which lies `margin` beyond it. Even seeds are
+    /// unsat, odd seeds sat; only a search that refutes every alternative proves the even ones.
+    static func tightAlternatives(seed: UInt64, inputs: Int, hidden: [Int], outputs: Int, alternatives: Int,
+                                  margin: Double) -> SearchTestInstance {
+        var instance = random(seed: seed, inputs: inputs, hidden: hidden, outputs: outputs)
+        var rng = SearchTestRandom(state: seed ^ 0x5EED)
+        instance.specification.cases[0].lower = instance.specification.cases[0].lower.map { $0 - rng.uniform(0.5, 1.5) }
+        instance.specification.cases[0].upper = instance.specification.cases[0].upper.map { $0 + rng.uniform(0.5, 1.5) }
+        let satisfiable = seed % 2 == 1 ? rng.int(0...(alternatives - 1)) : -1
+        var disjuncts: [[LinearConstraint]] = []
+        for k in 0..<alternatives {
+            var c = (0..<outputs).map { _ in rng.uniform(-1, 1) }
+            c[k % outputs] = 1
+            let terms = c.enumerated().map { (variable: Variable.output($0.offset), coefficient: $0.element) }
+            instance.specification.cases[0].violation = [[LinearConstraint(terms: terms, bound: 0)]]
+            let minimum = instance.bruteForceSlack()
+            let delta = margin * max(1, abs(minimum))
+            disjuncts.append([LinearConstraint(terms: terms, bound: k == satisfiable ? minimum + delta : minimum - delta)])
+        }
+        instance.specification.cases[0].violation = disjuncts
+        return instance
+    }
+
     /// The least `t` such that some input of the box satisfies every constraint of some
     /// conjunction with slack `≤ t`, by enumerating every activation pattern (one LP each).
     /// The property is violated iff this is ≤ 0.
@@ -323,6 +348,42 @@ final class SearchBruteForceTests: XCTestCase {
         let (second, secondStats) = search()
         guard case .refuted = second else { return XCTFail("second search: \(second)") }
         XCTAssertLessThanOrEqual(secondStats.nodes, 2, "the second search repeated the first one's tree")
+    }
+
+    /// Several single-constraint alternatives close to their thresholds, searched as one joint
+    /// problem and one by one: both must agree with brute force, and the joint search must
+    /// really have run (the alternatives stay open at the root).
+    func testJointSearchOfAlternativesAgreesWithBruteForce() {
+        for joint in [true, false] {
+            var search = Self.searchOptions(inputSplitting: false)
+            search.jointAlternatives = joint
+            var total = SearchStatistics()
+            var undecided = 0
+            for k in 0..<12 {
+                let seed = UInt64(42000 + k)
+                let instance = SearchTestInstance.tightAlternatives(seed: seed, inputs: 3, hidden: [6, 6], outputs: 3,
+                                                                    alternatives: 3, margin: 0.03)
+                let truth: Verdict = instance.bruteForceSlack() <= 0 ? .sat : .unsat
+                XCTAssertEqual(truth, seed % 2 == 0 ? .unsat : .sat, "seed \(seed)")
+                let result = Verifier.verify(network: instance.network, specification: instance.specification,
+                                             options: VerificationOptions(timeout: .seconds(20), threads: 1, seed: 0),
+                                             search: search)
+                total.merge(result.statistics)
+                if result.verdict == .sat || result.verdict == .unsat {
+                    XCTAssertEqual(result.verdict, truth, "seed \(seed), joint \(joint)")
+                } else {
+                    undecided += 1
+                }
+            }
+            print("alternatives (joint \(joint)): undecided \(undecided); joint problems \(total.jointProblems), nodes \(total.nodes), conflicts \(total.conflicts)")
+            XCTAssertLessThanOrEqual(undecided, 1)
+            if joint {
+                XCTAssertGreaterThan(total.jointProblems, 3, "too few instances left several alternatives open at the root")
+                XCTAssertGreaterThan(total.conflicts, 10, "the joint searches should need real search")
+            } else {
+                XCTAssertEqual(total.jointProblems, 0)
+            }
+        }
     }
 
     func testInputSplittingAgreesWithBruteForce() {

@@ -8,7 +8,7 @@ extension SolverState {
     /// gap at the LP optimum, `y − max(x, 0)` (MILP's "most infeasible" rule: exactly the neurons
     /// whose relaxation lets the LP reach the violation), times a static estimate of its influence
     /// on the objective. Without an LP at the node (LPs too slow, as on the CIFAR-10 networks)
-    /// it is BaBSR's estimate from the back-substitution multipliers of the hardest constraint
+    /// it is BaBSR's estimate from the back-substitution multipliers of the focus constraint
     /// (``BoundPropagator/babsrScores(outputCoefficients:box:assignment:bounds:)``): the static
     /// influence spreads a convolution's weight evenly and cannot tell one position from another.
     /// oval21, one thread, 60 s: cifar_wide_kw img4720 unsat in 7 s instead of 23 s (both with the
@@ -25,7 +25,7 @@ extension SolverState {
         guard let evaluation else { return nil }
         var candidates: [BranchingCandidate] = []
         let babsr = relaxationGap == nil && !problem.outputConstraints.isEmpty
-            ? theory.propagator.babsrScores(outputCoefficients: problem.outputConstraints[evaluation.hardestConstraint].coefficients,
+            ? theory.propagator.babsrScores(outputCoefficients: problem.outputConstraints[evaluation.focusConstraint].coefficients,
                                             box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds)
             : []
         for layer in 0..<variables.layerCount {
@@ -77,7 +77,8 @@ extension SolverState {
     /// Filtered smart branching (FSB, De Palma et al. 2021; alpha-beta-CROWN's default): of the
     /// ``SearchOptions/strongBranchingCandidates`` best-scored neurons, the one whose worse child
     /// has the best sound bound on the conjunction's single output constraint (the usual
-    /// robustness disjunct; a conjunction of several keeps the score alone). A child's bound is one
+    /// robustness disjunct; a conjunction of several keeps the score alone), or on the joint
+    /// problem's focus (the alternative the node could not refute). A child's bound is one
     /// back-substitution with the node's intermediate bounds and the neuron's phase fixed
     /// (``BoundPropagator/splitLowerBounds(outputCoefficients:box:assignment:bounds:splits:)``),
     /// so each candidate costs two single-row passes and no LP. The score ranks by how loose a
@@ -87,12 +88,13 @@ extension SolverState {
     func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation) -> BranchingCandidate {
         // One constraint's bound is a poor proxy where the LP refutes a conjunction through its
         // combination: ACAS Xu 3_3 prop_2 (four constraints) needed 10× the decisions with it.
-        guard options.strongBranchingCandidates > 1, candidates.count > 1, problem.outputConstraints.count == 1 else {
+        guard options.strongBranchingCandidates > 1, candidates.count > 1,
+              problem.outputConstraints.count == 1 || problem.constraintsAreAlternatives else {
             return candidates.max { $0.score < $1.score }!
         }
         let filtered = Array(candidates.sorted { $0.score > $1.score }.prefix(options.strongBranchingCandidates))
         let children = theory.propagator.splitLowerBounds(
-            outputCoefficients: problem.outputConstraints[evaluation.hardestConstraint].coefficients,
+            outputCoefficients: problem.outputConstraints[evaluation.focusConstraint].coefficients,
             box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds,
             splits: filtered.map { variables.neuron($0.variable) })
         var best = filtered[0], bestWorseChild = -Double.infinity

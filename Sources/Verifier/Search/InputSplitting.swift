@@ -134,7 +134,7 @@ enum InputSplitting {
             let clock = Stopwatch()
             defer { stats.decideSeconds += clock.seconds }
             stats.inputSplits += 1
-            return .split(split(box, depth: task.depth, focus: evaluation.hardestConstraint))
+            return .split(split(box, depth: task.depth, focus: evaluation.focusConstraint))
         }
 
         /// Tries the centre of a box and ``SearchOptions/samplesPerBox`` points drawn in it like

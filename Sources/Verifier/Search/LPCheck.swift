@@ -48,7 +48,11 @@ extension Theory {
             lpUnavailable = true
             return nil
         }
-        for c in problem.outputConstraints { lp.addOutputConstraint(coefficients: c.coefficients, rhs: c.rhs) }
+        // A joint problem's alternatives are not convex together: its LP holds the box and the
+        // network only, and ``lpCheck`` minimises each alternative in turn.
+        if !problem.constraintsAreAlternatives {
+            for c in problem.outputConstraints { lp.addOutputConstraint(coefficients: c.coefficients, rhs: c.rhs) }
+        }
         for c in problem.inputConstraints { lp.addInputConstraint(coefficients: c.coefficients, rhs: c.rhs) }
         lpState = LPHolder(relaxation: lp, box: box)
         return lp
@@ -57,7 +61,10 @@ extension Theory {
     /// Solves the LP with every constraint of the conjunction, minimising the left-hand side of
     /// the constraint the bounds found closest to refutation: infeasible (with its certificate)
     /// or a sound minimum that still violates that constraint refutes; otherwise the optimum is a
-    /// candidate.
+    /// candidate. A joint problem's LP minimises each alternative the bounds left open, the
+    /// furthest from refutation first (the likeliest to hold a violation, and the one that keeps
+    /// an open node open after a single LP): refuted when every minimum refutes, else the first
+    /// optimum that does not is the candidate.
     func lpCheck(box: Box, evaluation: Evaluation, assignment: PhaseAssignment?,
                  deadline: ContinuousClock.Instant, lpCalls: inout Int) -> LPCheckResult {
         guard let lp = relaxation(box: box, bounds: evaluation.bounds, assignment: assignment) else { return .unavailable }
@@ -65,26 +72,37 @@ extension Theory {
             lp.restore(startBasis)
             self.startBasis = nil
         }
-        lpCalls += 1
-        let objective = problem.outputConstraints.isEmpty ? nil : problem.outputConstraints[evaluation.hardestConstraint]
-        let coefficients = objective?.coefficients ?? [Double](repeating: 0, count: network.outputSize)
-        switch lp.minimize(outputCoefficients: coefficients, deadline: deadline) {
-        case .optimal(let value, let input):
-            if let objective, Problem.refutes(lower: value, objective) { return .refuted(conflict: nil) }
-            var gap: [Double] = []
-            for relu in network.reluNodes {
-                let x = lp.primalValues(ofNode: network.nodes[relu].inputs[0])
-                let y = lp.primalValues(ofNode: relu)
-                for i in x.indices { gap.append(max(0, y[i] - max(x[i], 0))) }
+        let objectives: [Problem.OutputConstraint?]
+        if problem.constraintsAreAlternatives {
+            let open = problem.outputConstraints.indices.filter {
+                !(evaluation.refutedConstraints.indices.contains($0) && evaluation.refutedConstraints[$0])
             }
-            return .candidate(input: input, relaxationGap: gap)
-        case .infeasible(let conflict):
-            return .refuted(conflict: conflict)
-        case .timeout:
-            return .timeout
-        case .failed:
-            return .unavailable
+            objectives = open.sorted { evaluation.margins[$0] < evaluation.margins[$1] }.map { problem.outputConstraints[$0] }
+        } else {
+            objectives = [problem.outputConstraints.isEmpty ? nil : problem.outputConstraints[evaluation.focusConstraint]]
         }
+        for objective in objectives {
+            lpCalls += 1
+            let coefficients = objective?.coefficients ?? [Double](repeating: 0, count: network.outputSize)
+            switch lp.minimize(outputCoefficients: coefficients, deadline: deadline) {
+            case .optimal(let value, let input):
+                if let objective, Problem.refutes(lower: value, objective) { continue }
+                var gap: [Double] = []
+                for relu in network.reluNodes {
+                    let x = lp.primalValues(ofNode: network.nodes[relu].inputs[0])
+                    let y = lp.primalValues(ofNode: relu)
+                    for i in x.indices { gap.append(max(0, y[i] - max(x[i], 0))) }
+                }
+                return .candidate(input: input, relaxationGap: gap)
+            case .infeasible(let conflict):
+                return .refuted(conflict: conflict)
+            case .timeout:
+                return .timeout
+            case .failed:
+                return .unavailable
+            }
+        }
+        return .refuted(conflict: nil)
     }
 
     /// The current basis of the worker's LP, `nil` before there is one.

@@ -134,6 +134,10 @@ struct SearchOptions: Sendable {
     /// come this way, 256x4 prop_0_0.03 15.4 / 14.9 s, 256x2 prop_3_0.03 6.9 / 6.6 s. Off in the
     /// ReLU searches of input-splitting boxes (`InputSplitting`).
     var boundsFromParentFirst = true
+    /// Whether the open disjuncts of one case that are each a single output constraint are
+    /// searched as one joint problem (``Problem/joint(_:)``) in the ReLU search, rather than one
+    /// search each.
+    var jointAlternatives = true
     /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
     var splitMultipliersBeforeLP = true
     /// Inner-node LPs after the multipliers, and the share of them that must refute, for inner

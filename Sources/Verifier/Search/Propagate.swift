@@ -34,7 +34,7 @@ extension SolverState {
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))
             }
-            boundsAtLevel[trail.decisionLevel] = (trail.assignment, evaluation.bounds)
+            boundsAtLevel[trail.decisionLevel] = (trail.assignment, evaluation.bounds, evaluation.refutedConstraints)
             var implied = 0
             for layer in 0..<variables.layerCount {
                 let b = evaluation.bounds.preActivation[layer]
@@ -61,9 +61,10 @@ extension SolverState {
         return check(evaluation)
     }
 
-    /// The bounds last computed at the deepest decision level at or above the current one: the
-    /// current node's region lies inside theirs (the trail only grew since).
-    func nearestBounds() -> (assignment: PhaseAssignment, bounds: NetworkBounds)? {
+    /// The bounds last computed at the deepest decision level at or above the current one, and
+    /// the constraints refuted there: the current node's region lies inside theirs (the trail
+    /// only grew since).
+    func nearestBounds() -> (assignment: PhaseAssignment, bounds: NetworkBounds, refuted: [Bool])? {
         nearest(boundsAtLevel)
     }
 

@@ -88,10 +88,11 @@ final class SolverState {
     /// the deep node it left, which is far from the new node (mnistfc 256x4: a fifth less time
     /// per LP).
     var lpBasisAtLevel: [Int: LPRelaxation.Basis] = [:]
-    /// Per decision level: the assignment and bounds of the last node evaluated at that level.
+    /// Per decision level: the assignment and bounds of the last node evaluated at that level, and
+    /// the constraints of a joint problem refuted there.
     /// A node below starts from them (``Theory/evaluate(box:assignment:slopeIterations:deadline:parent:optimizingIntermediate:optimizingSplits:warmStart:)``)
     /// instead of back-substituting every layer again.
-    var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds)] = [:]
+    var boundsAtLevel: [Int: (assignment: PhaseAssignment, bounds: NetworkBounds, refuted: [Bool])] = [:]
     /// The slopes and split multipliers last optimised at each decision level, kept like
     /// ``boundsAtLevel``: a child's optimisation starts from them.
     var splitOptimumAtLevel: [Int: Theory.SplitOptimum] = [:]
@@ -134,12 +135,16 @@ final class SolverState {
             let pre = values[network.nodes[node].inputs[0]]
             for i in pre.indices { savedPhase[variables.offsets[layer] + i] = pre[i] > 0 ? .active : .inactive }
         }
-        // Only a point that (nearly) satisfies the relaxed conjunction is worth the full check.
+        // Only a point that (nearly) satisfies the relaxed conjunction (one of the alternatives, in
+        // a joint problem) is worth the full check.
         let y = values[network.output]
-        for c in problem.outputConstraints {
+        let nearlySatisfied = problem.outputConstraints.map { c in
             var slack = -c.rhs
             for j in c.coefficients.indices where c.coefficients[j] != 0 { slack += c.coefficients[j] * y[j] }
-            if slack > 1e-6 * max(1, abs(c.rhs)) { return nil }
+            return slack <= 1e-6 * max(1, abs(c.rhs))
+        }
+        if problem.constraintsAreAlternatives ? !nearlySatisfied.contains(true) : nearlySatisfied.contains(false) {
+            return nil
         }
         return checker.check(x, caseIndex: problem.caseIndex)
     }

@@ -25,6 +25,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public var stabilizations = 0
     /// Input-box splits (low-dimensional inputs).
     public var inputSplits = 0
+    /// Joint problems searched: disjuncts of one case, each a single output constraint, left
+    /// open by the root bounds and searched in one tree.
+    public var jointProblems = 0
     /// Searches (one per worker and problem) that stopped running the LP at inner nodes because
     /// one LP took longer than its budget (``SearchOptions/slowLPRatio`` bound computations).
     public var lpAbandoned = 0
@@ -81,6 +84,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         lpCalls += other.lpCalls
         stabilizations += other.stabilizations
         inputSplits += other.inputSplits
+        jointProblems += other.jointProblems
         lpAbandoned += other.lpAbandoned
         splitRefutations += other.splitRefutations
         parentBoundRefutations += other.parentBoundRefutations
