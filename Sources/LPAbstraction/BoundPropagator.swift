@@ -27,9 +27,11 @@ public struct BoundPropagator: Sendable {
     /// The last optimised bounds (``optimizedRootBounds(box:iterations:deadline:)``) of a region
     /// with no phase fixed, shared by every copy.
     let optimizedRootMemo = RootBoundsMemo()
-    /// `|W|` of every dense and convolution node, by node index: the rounding-error slack of
-    /// every back-substitution multiplies it with the input's magnitudes.
-    let absoluteWeights: [Int: [Double]]
+    /// Per dense node, `Σ_j |W_kj|` of each row; per convolution node, `Σ |w|` over each output
+    /// channel's kernel; rounded up, by node index. Times the largest magnitude of the node's
+    /// input they bound `|W|·M`, which the rounding-error slack of every back-substitution needs
+    /// (``BackSubstitutionContext``).
+    let absoluteRowSums: [Int: [Double]]
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -40,15 +42,27 @@ public struct BoundPropagator: Sendable {
             consumers[network.nodes[node].inputs[0]].append(layer)
         }
         self.consumingReLULayers = consumers
-        var absolute: [Int: [Double]] = [:]
+        var rowSums: [Int: [Double]] = [:]
         for (k, node) in network.nodes.enumerated() {
             switch node.operation {
-            case .dense(let d): absolute[k] = d.weights.values.map { Swift.abs($0) }
-            case .convolution(let c): absolute[k] = c.weights.map { Swift.abs($0) }
+            case .dense(let d): rowSums[k] = Self.absoluteChunkSums(d.weights.values, chunks: d.weights.rows)
+            case .convolution(let c): rowSums[k] = Self.absoluteChunkSums(c.weights, chunks: c.outChannels)
             default: break
             }
         }
-        self.absoluteWeights = absolute
+        self.absoluteRowSums = rowSums
+    }
+
+    /// `Σ |v|` over each of `chunks` equal consecutive parts of `values`, rounded up: the
+    /// relative error of a sum of `n` non-negative terms is below `n·2⁻⁵³`.
+    static func absoluteChunkSums(_ values: [Double], chunks: Int) -> [Double] {
+        guard chunks > 0 else { return [] }
+        let n = values.count / chunks
+        return (0..<chunks).map { c in
+            var s = 0.0
+            for e in c * n..<(c + 1) * n { s += Swift.abs(values[e]) }
+            return (s * (1 + Double(n + 1) * 0x1p-52)).nextUp
+        }
     }
 
     /// Bounds on every ReLU pre-activation and on the outputs over `box` intersected with the
@@ -160,7 +174,7 @@ public struct BoundPropagator: Sendable {
         }
         let nodes = network.nodes
         precondition(box.dimension == network.inputSize, "box has \(box.dimension) dimensions, network has \(network.inputSize) inputs")
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteWeights: absoluteWeights)
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteRowSums: absoluteRowSums)
         var preActivation = [LayerBounds?](repeating: nil, count: reluNodes.count)
 
         for (k, node) in nodes.enumerated() {
@@ -406,7 +420,7 @@ public struct BoundPropagator: Sendable {
     /// `nil`).
     func backSubstitutionContext(nodeBounds: [LayerBounds], upTo end: Int? = nil,
                                  lowerSlopes: [[Double]]? = nil) -> BackSubstitutionContext {
-        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteWeights: absoluteWeights)
+        var context = BackSubstitutionContext(network: network, reluNodes: reluNodes, absoluteRowSums: absoluteRowSums)
         for k in 0..<(end ?? nodeBounds.count) {
             if case .relu = network.nodes[k].operation {
                 let layer = reluNodes.firstIndex(of: k)!

@@ -39,7 +39,7 @@ final class EarlyStoppingBoundTests: XCTestCase {
     /// The context `BoundPropagator` builds, from finished bounds (as `lowerBound` does).
     func context(_ network: Network, _ bounds: NetworkBounds) -> BackSubstitutionContext {
         var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes,
-                                              absoluteWeights: BoundPropagator(network: network).absoluteWeights)
+                                              absoluteRowSums: BoundPropagator(network: network).absoluteRowSums)
         for (k, b) in bounds.nodes.enumerated() {
             if case .relu = network.nodes[k].operation {
                 context.setRelaxation(forReLUNode: k, preActivation: bounds.nodes[network.nodes[k].inputs[0]],

@@ -39,7 +39,7 @@ final class IntermediateSlopeTests: XCTestCase {
     /// (CROWN) ReLU relaxations, as `optimizedPreActivationBounds` builds it for its sound bound.
     func context(_ network: Network, nodeBounds: [LayerBounds], before target: Int) -> BackSubstitutionContext {
         var context = BackSubstitutionContext(network: network, reluNodes: network.reluNodes,
-                                              absoluteWeights: BoundPropagator(network: network).absoluteWeights)
+                                              absoluteRowSums: BoundPropagator(network: network).absoluteRowSums)
         for k in 0..<target {
             if case .relu = network.nodes[k].operation {
                 context.setRelaxation(forReLUNode: k, preActivation: nodeBounds[network.nodes[k].inputs[0]],
