@@ -44,7 +44,7 @@ final class Theory {
         var refuted: Bool
         /// Per output constraint, whether the region holds no point satisfying it (in a joint
         /// problem, the ones an ancestor refuted included: they stay refuted below it).
-        var refutedConstraints: [Bool] = []
+        var refutedConstraints: [Bool]
         /// The constraint the LP minimises and branching aims at: in a conjunction the one closest
         /// to refutation (refuting it refutes the conjunction); in a joint problem the open one
         /// furthest from refutation, which keeps the node open. One thread, 100 s, against the

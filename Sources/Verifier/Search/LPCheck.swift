@@ -74,9 +74,7 @@ extension Theory {
         }
         let objectives: [Problem.OutputConstraint?]
         if problem.constraintsAreAlternatives {
-            let open = problem.outputConstraints.indices.filter {
-                !(evaluation.refutedConstraints.indices.contains($0) && evaluation.refutedConstraints[$0])
-            }
+            let open = problem.outputConstraints.indices.filter { !evaluation.refutedConstraints[$0] }
             objectives = open.sorted { evaluation.margins[$0] < evaluation.margins[$1] }.map { problem.outputConstraints[$0] }
         } else {
             objectives = [problem.outputConstraints.isEmpty ? nil : problem.outputConstraints[evaluation.focusConstraint]]
