@@ -32,6 +32,9 @@ public struct BoundPropagator: Sendable {
     /// input they bound `|W|·M`, which the rounding-error slack of every back-substitution needs
     /// (``BackSubstitutionContext``).
     let absoluteRowSums: [Int: [Double]]
+    /// Whether a first dense layer's bounds under an assignment are cut by the input halfspaces of
+    /// the layer's fixed phases (``InputHalfspaces``).
+    public var cutsFirstLayerByHalfspaces = true
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -122,7 +125,7 @@ public struct BoundPropagator: Sendable {
             }
         }
         return computeBounds(box: box, assignment: assignment, method: .symbolic, lowerSlopes: nil, known: known,
-                             reusedThrough: firstChanged)
+                             reusedThrough: firstChanged, cutsSince: parentAssignment)
     }
 
     /// The first pre-activation node of a ReLU layer where `assignment` fixes a phase that
@@ -160,15 +163,17 @@ public struct BoundPropagator: Sendable {
     /// ``bounds(box:assignment:method:lowerSlopes:known:)`` without the memo. Nodes up to
     /// `reusedThrough` are neither back-substituted nor bounded by intervals again: `known`
     /// already holds their bounds (see ``bounds(box:assignment:seed:parent:parentAssignment:)``).
+    /// `cutsSince`, when given, is an assignment whose phases' input halfspaces `known` already
+    /// reflects (``InputHalfspaces``): only the phases fixed since cut the first layer again.
     private func computeBounds(box: Box, assignment: PhaseAssignment?, method: BoundMethod,
                                lowerSlopes: [[Double]]?, known: [LayerBounds]?,
-                               reusedThrough: Int = -1) -> NetworkBounds {
+                               reusedThrough: Int = -1, cutsSince: PhaseAssignment? = nil) -> NetworkBounds {
         var known = known
         if method == .symbolic {
             // Tighter inputs can make a rounded centre-radius interval an ulp looser, so intersect
             // with the plain interval pass as well: symbolic bounds are then never looser.
             let interval = computeBounds(box: box, assignment: assignment, method: .interval, lowerSlopes: nil,
-                                         known: known, reusedThrough: reusedThrough)
+                                         known: known, reusedThrough: reusedThrough, cutsSince: cutsSince)
             if interval.isInfeasible { return interval }
             known = interval.nodes
         }
@@ -205,6 +210,14 @@ public struct BoundPropagator: Sendable {
                 }
             }
             let layers = consumingReLULayers[k]
+            if method == .interval, cutsFirstLayerByHalfspaces, k >= reusedThrough, let assignment,
+               case .dense(let d) = node.operation, node.inputs[0] == 0 {
+                // The symbolic pass starts from these interval bounds, so the cut reaches it too.
+                for layer in layers {
+                    InputHalfspaces.tighten(&b, layer: d, box: box, phases: assignment.phases[layer],
+                                            since: cutsSince?.phases[layer])
+                }
+            }
             if !layers.isEmpty {
                 // An affine node reading the input directly gains nothing from back-substitution:
                 // it would concretise the same linear function at the same box.

@@ -51,7 +51,9 @@ final class LPRelaxationTests: XCTestCase {
     func testRestoredBasisLeavesTheOptimumUnchanged() throws {
         var rng = SplitMix64(seed: 29)
         var restored = 0
-        for trial in 0..<20 {
+        // Random assignments are often infeasible (the first layer's bounds under the halfspaces
+        // of its fixed phases show most of them), and those trials restore nothing.
+        for trial in 0..<40 {
             let network = TestNetworks.randomDense(widths: [2, 5, 5, 2], seed: UInt64(1700 + trial))
             let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 0.5...2)
             let propagator = BoundPropagator(network: network)
