@@ -354,9 +354,12 @@ final class SearchBruteForceTests: XCTestCase {
     /// problem and one by one: both must agree with brute force, and the joint search must
     /// really have run (the alternatives stay open at the root).
     func testJointSearchOfAlternativesAgreesWithBruteForce() {
-        for joint in [true, false] {
+        // The third run gives each joint search a sliver of its share, so its alternatives are
+        // then searched one by one from the clauses it learned.
+        for (joint, share) in [(true, 0.3), (false, 0.3), (true, 0.0002)] {
             var search = Self.searchOptions(inputSplitting: false)
             search.jointAlternatives = joint
+            search.jointShare = share
             var total = SearchStatistics()
             var undecided = 0
             for k in 0..<12 {
@@ -375,8 +378,9 @@ final class SearchBruteForceTests: XCTestCase {
                     undecided += 1
                 }
             }
-            print("alternatives (joint \(joint)): undecided \(undecided); joint problems \(total.jointProblems), nodes \(total.nodes), conflicts \(total.conflicts)")
+            print("alternatives (joint \(joint), share \(share)): undecided \(undecided); joint problems \(total.jointProblems), fallbacks \(total.jointFallbacks), nodes \(total.nodes), conflicts \(total.conflicts)")
             XCTAssertLessThanOrEqual(undecided, 1)
+            if share < 0.01 { XCTAssertGreaterThan(total.jointFallbacks, 0, "no joint search ran out of its sliver") }
             if joint {
                 XCTAssertGreaterThan(total.jointProblems, 3, "too few instances left several alternatives open at the root")
                 XCTAssertGreaterThan(total.conflicts, 10, "the joint searches should need real search")

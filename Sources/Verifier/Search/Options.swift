@@ -138,6 +138,9 @@ struct SearchOptions: Sendable {
     /// searched as one joint problem (``Problem/joint(_:)``) in the ReLU search, rather than one
     /// search each.
     var jointAlternatives = true
+    /// The part of its fair share of the time a joint problem's search gets before its
+    /// alternatives are searched one by one (``Problem/separateParts``).
+    var jointShare = 0.5
     /// Whether the multipliers run before an inner node's LP too (not only where no LP runs).
     var splitMultipliersBeforeLP = true
     /// Inner-node LPs after the multipliers, and the share of them that must refute, for inner

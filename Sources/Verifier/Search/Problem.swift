@@ -51,6 +51,9 @@ struct Problem: Sendable {
     /// (`slopes[layer][index]`): every search node bounds the constraint with them as well as
     /// with the adaptive slopes. Valid for sub-regions of `box` only.
     var rootSlopes: [Int: [[Double]]] = [:]
+    /// For a joint problem, the problems it replaced, one per alternative: searched one by one
+    /// when the joint search runs out of its share (see ``SearchOptions/jointShare``).
+    var separateParts: [Problem] = []
 
     init(specification: Specification, caseIndex: Int, disjunctIndex: Int, network: Network) {
         let c = specification.cases[caseIndex]
@@ -107,10 +110,24 @@ struct Problem: Sendable {
         joint.outputConstraints = problems.map { $0.outputConstraints[0] }
         joint.learnedClauses = SharedClauseStore()
         joint.rootSlopes = [:]
+        joint.separateParts = problems
         for (k, problem) in problems.enumerated() {
             if let slopes = problem.rootSlopes[0] { joint.rootSlopes[k] = slopes }
         }
         return joint
+    }
+
+    /// The separate problems of a joint one, each starting from every clause the joint search
+    /// learned: a clause there says no alternative holds under its literals, so each one alone
+    /// does not either.
+    func partsWithLearnedClauses() -> [Problem] {
+        let learned = learnedClauses.clauses(from: 0).clauses
+        return separateParts.map { part in
+            var part = part
+            part.learnedClauses = SharedClauseStore()
+            for clause in learned { part.learnedClauses.publish(clause) }
+            return part
+        }
     }
 
     /// Whether a sound lower bound `lower` of `constraint`'s left-hand side refutes it.

@@ -28,6 +28,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// Joint problems searched: disjuncts of one case, each a single output constraint, left
     /// open by the root bounds and searched in one tree.
     public var jointProblems = 0
+    /// Joint problems whose search ran out of its share, so that their alternatives were
+    /// searched one by one.
+    public var jointFallbacks = 0
     /// Searches (one per worker and problem) that stopped running the LP at inner nodes because
     /// one LP took longer than its budget (``SearchOptions/slowLPRatio`` bound computations).
     public var lpAbandoned = 0
@@ -85,6 +88,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         stabilizations += other.stabilizations
         inputSplits += other.inputSplits
         jointProblems += other.jointProblems
+        jointFallbacks += other.jointFallbacks
         lpAbandoned += other.lpAbandoned
         splitRefutations += other.splitRefutations
         parentBoundRefutations += other.parentBoundRefutations
