@@ -22,14 +22,7 @@ enum InputHalfspaces {
         var magnitude: [Double]
 
         init(_ box: Box) {
-            centre = []; radius = []; magnitude = []
-            centre.reserveCapacity(box.dimension)
-            for k in 0..<box.dimension {
-                let (c, r) = SoundArithmetic.centreRadius(lower: box.lower[k], upper: box.upper[k])
-                centre.append(c)
-                radius.append(r)
-                magnitude.append((Swift.abs(c) + r).nextUp)
-            }
+            (centre, radius, magnitude) = IntervalArithmetic.centreRadius(LayerBounds(lower: box.lower, upper: box.upper))
         }
     }
 
