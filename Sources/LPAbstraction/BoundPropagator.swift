@@ -35,6 +35,11 @@ public struct BoundPropagator: Sendable {
     /// Whether a first dense layer's bounds under an assignment are cut by the input halfspaces of
     /// the layer's fixed phases (``InputHalfspaces``).
     public var cutsFirstLayerByHalfspaces = true
+    /// When the caller's time runs out. Past it, back-substitution stops and the neurons it has
+    /// not reached keep their interval bounds (sound, only looser), so that a run's time limit
+    /// holds even where one symbolic pass takes seconds (a residual CIFAR network); bounds
+    /// finished past it are not memoised.
+    public var deadline: ContinuousClock.Instant?
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -156,7 +161,7 @@ public struct BoundPropagator: Sendable {
             && (assignment?.phases.allSatisfy { $0.allSatisfy { $0 == nil } } ?? true)
         if memoisable, let cached = rootMemo.bounds(for: box) { return cached }
         let result = computeBounds(box: box, assignment: assignment, method: method, lowerSlopes: lowerSlopes, known: known)
-        if memoisable { rootMemo.store(result, for: box) }
+        if memoisable, !isPastDeadline { rootMemo.store(result, for: box) }
         return result
     }
 
@@ -478,7 +483,7 @@ public struct BoundPropagator: Sendable {
         let size = network.nodes[node].size
         let perChunk = Swift.max(1, chunkSize / 2)
         var start = 0
-        while start < neurons.count {
+        while start < neurons.count, !isPastDeadline {
             let chunk = neurons[start..<Swift.min(start + perChunk, neurons.count)]
             let rowCount = 2 * chunk.count
             var rows = [Double](repeating: 0, count: rowCount * size)
@@ -494,6 +499,11 @@ public struct BoundPropagator: Sendable {
             }
             start += perChunk
         }
+    }
+
+    /// Whether ``deadline`` has passed.
+    var isPastDeadline: Bool {
+        deadline.map { ContinuousClock.now >= $0 } ?? false
     }
 
     /// The bounds returned when the assignment contradicts the bounds of ReLU layer `layer`.

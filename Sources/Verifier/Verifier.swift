@@ -95,7 +95,8 @@ public enum Verifier {
         }
 
         // 2. One problem per case × conjunction; the cheap root bounds settle many of them.
-        let propagator = BoundPropagator(network: network)
+        var propagator = BoundPropagator(network: network)
+        propagator.deadline = deadline
         var open: [Problem] = []
         for c in specification.cases.indices {
             for d in specification.cases[c].violation.indices {

@@ -158,6 +158,34 @@ final class BoundPropagatorTests: XCTestCase {
         }
     }
 
+    /// Past its deadline the propagator stops back-substituting: the bounds are the interval
+    /// ones (still sound), and they are not memoised, so a copy without the deadline computes the
+    /// full symbolic bounds of the same root region again.
+    func testBoundsPastTheDeadlineFallBackToIntervalsAndAreNotMemoised() {
+        var rng = SplitMix64(seed: 17)
+        for network in [TestNetworks.randomDense(widths: [6, 20, 20, 3], seed: 71), TestNetworks.randomResidual(seed: 72)] {
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.3...0.8)
+            var late = BoundPropagator(network: network)
+            late.deadline = .now - .seconds(1)
+            let cut = late.bounds(box: box, method: .symbolic)
+            let interval = late.bounds(box: box, method: .interval)
+            XCTAssertEqual(cut.preActivation, interval.preActivation)
+            XCTAssertEqual(cut.output, interval.output)
+            assertContains(network, cut, points: samplePoints(box, count: 500, rng: &rng))
+
+            var onTime = late
+            onTime.deadline = nil
+            let full = onTime.bounds(box: box, method: .symbolic)
+            let fresh = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
+            XCTAssertEqual(full.preActivation, fresh.preActivation)
+            XCTAssertEqual(full.output, fresh.output)
+            let width = { (b: NetworkBounds) in
+                b.preActivation.reduce(0.0) { s, l in s + zip(l.lower, l.upper).reduce(0.0) { $0 + $1.1 - $1.0 } }
+            }
+            XCTAssertLessThan(width(full), width(cut), "back-substitution should tighten a random network's bounds")
+        }
+    }
+
     /// A neuron whose range is a few ulps wide must still be bounded soundly: the box is a single
     /// point, so the pre-activations are exact real numbers that the Double evaluation rounds.
     func testPointBoxesAreSoundDespiteRounding() {
