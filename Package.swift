@@ -28,11 +28,17 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: nil,
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "FileInput", dependencies: ["CZlib"]),
         .target(
             name: "Network",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["FileInput", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .target(name: "VNNLib"),
+        .target(name: "VNNLib", dependencies: ["FileInput"]),
         .target(name: "LPAbstraction", dependencies: ["CGLPK", "CBLAS", "Network"]),
         .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction", "Compression"]),
         .target(name: "Compression", dependencies: ["Network", "LPAbstraction"]),
@@ -44,6 +50,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "FileInputTests", dependencies: ["FileInput", "CZlib"]),
         .testTarget(name: "NetworkTests", dependencies: ["Network"]),
         .testTarget(name: "VNNLibTests", dependencies: ["VNNLib"]),
         .testTarget(name: "LPAbstractionTests", dependencies: ["LPAbstraction", "Network", "VNNLib"]),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what NNVerify needs on a fresh Debian machine with the Swift toolchain:
-# GLPK (libglpk-dev) and OpenBLAS (libopenblas-dev) always; with --python, also the Python packages the cross-check tests use.
+# GLPK (libglpk-dev), OpenBLAS (libopenblas-dev) and zlib (zlib1g-dev, for .gz networks and
+# properties) always; with --python, also the Python packages the cross-check tests use.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need_apt=()
 [ -f /usr/include/glpk.h ] || need_apt+=(libglpk-dev)
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 # Check for the OpenBLAS library itself: libglpk-dev pulls in the reference BLAS, whose cblas.h
 # alone would not satisfy `link "openblas"`.
 compgen -G '/usr/lib/*/libopenblas.so' >/dev/null || [ -e /usr/lib/libopenblas.so ] || need_apt+=(libopenblas-dev)

@@ -1,8 +1,10 @@
+import FileInput
 import Foundation
 import SwiftProtobuf
 
 extension Network {
-    /// Reads an ONNX model from a file.
+    /// Reads an ONNX model from a file, gzip-compressed or not; a `path` that does not exist is
+    /// read from `path.gz` when that does (VNN-COMP repositories ship `.onnx.gz`).
     ///
     /// Supported: the affine operators verification networks are built from (`Gemm`, `MatMul`,
     /// `Conv`, `Add`, `Sub`, `Mul`, `Div`, `BatchNormalization`), `Relu`, and the operators that
@@ -13,14 +15,14 @@ extension Network {
     /// - Throws: ``NetworkError`` naming the file (and node) when the file cannot be read, is not
     ///   ONNX, or uses an operator or construct the IR cannot represent exactly.
     public static func load(contentsOf path: String) throws -> Network {
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: InputFile.resolve(path)) else {
             throw NetworkError.unreadableFile(path: path, reason: "no such file")
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try InputFile.contents(of: path)
         } catch {
-            throw NetworkError.unreadableFile(path: path, reason: error.localizedDescription)
+            throw NetworkError.unreadableFile(path: path, reason: error.reason)
         }
         return try Network(onnxData: data, path: path)
     }

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import FileInput
 
 /// Hands out a VNNLIB text in chunks.
 ///
@@ -16,7 +10,8 @@ final class ByteReader {
     static let chunkSize = 1 << 20
 
     private let path: String
-    private var descriptor: Int32
+    /// The file; nil for in-memory text and once the file is read.
+    private var file: InputFile?
     /// The current chunk; for in-memory text, the whole text.
     private(set) var buffer: UnsafeMutablePointer<UInt8>
     private let capacity: Int
@@ -25,15 +20,15 @@ final class ByteReader {
     /// Whether the source has been read completely.
     private(set) var isExhausted: Bool
 
-    /// Opens a file for chunked reading; tests pass tiny chunk sizes to put tokens across chunks.
+    /// Opens a file (gzip-compressed or not, see ``InputFile``) for chunked reading; tests pass
+    /// tiny chunk sizes to put tokens across chunks.
     init(path: String, chunkSize: Int = ByteReader.chunkSize) throws(VNNLibError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw VNNLibError(kind: .io, path: path, location: nil,
-                              message: "cannot open file: \(Self.lastErrorText())")
+        do {
+            file = try InputFile(path: path)
+        } catch {
+            throw VNNLibError(kind: .io, path: path, location: nil, message: "cannot open file: \(error.reason)")
         }
-        descriptor = fd
         capacity = Swift.max(chunkSize, 1)
         buffer = .allocate(capacity: capacity)
         count = 0
@@ -43,7 +38,7 @@ final class ByteReader {
     /// Wraps bytes already in memory; the reader owns a copy.
     init(bytes: some Collection<UInt8>, path: String) {
         self.path = path
-        descriptor = -1
+        file = nil
         capacity = Swift.max(bytes.count, 1)
         buffer = .allocate(capacity: capacity)
         let initialized = UnsafeMutableBufferPointer(start: buffer, count: capacity).initialize(fromContentsOf: bytes)
@@ -53,37 +48,24 @@ final class ByteReader {
 
     deinit {
         buffer.deallocate()
-        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Replaces the buffer's contents with the next chunk; afterwards `count == 0` means the end.
     func refill() throws(VNNLibError) {
-        guard descriptor >= 0, !isExhausted else {
+        guard let file, !isExhausted else {
             count = 0
             isExhausted = true
             return
         }
-        while true {
-            let n = read(descriptor, buffer, capacity)
-            if n > 0 {
-                count = n
-                return
-            }
-            if n == 0 {
-                count = 0
-                isExhausted = true
-                close(descriptor)
-                descriptor = -1
-                return
-            }
-            if errno == EINTR { continue }
-            throw VNNLibError(kind: .io, path: path, location: nil,
-                              message: "cannot read file: \(Self.lastErrorText())")
+        do {
+            count = try file.read(into: buffer, capacity: capacity)
+        } catch {
+            throw VNNLibError(kind: .io, path: path, location: nil, message: "cannot read file: \(error.reason)")
+        }
+        if count == 0 {
+            isExhausted = true
+            self.file = nil
         }
     }
 
-    private static func lastErrorText() -> String {
-        guard let text = strerror(errno) else { return "error \(errno)" }
-        return String(cString: text)
-    }
 }

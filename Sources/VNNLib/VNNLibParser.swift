@@ -37,7 +37,8 @@ public enum VNNLibParser {
         public init() {}
     }
 
-    /// Parses the VNNLIB file at `path`.
+    /// Parses the VNNLIB file at `path`, gzip-compressed or not (or at `path.gz` when only that
+    /// exists; VNN-COMP repositories ship `.vnnlib.gz`).
     ///
     /// The file is streamed in 1 MiB chunks, so memory follows the size of the result (about
     /// 16 bytes per input and box) rather than the size of the text.

@@ -98,6 +98,37 @@ final class VerifyCLITests: XCTestCase {
         }
     }
 
+    /// VNN-COMP repositories ship `.onnx.gz` and `.vnnlib.gz`: they verify as they are, and a
+    /// path naming the decompressed file is read from its `.gz` beside it.
+    func testGzipCompressedInstancesGiveTheSameVerdicts() throws {
+        guard let gzip = ["/usr/bin/gzip", "/bin/gzip"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no gzip executable to make the compressed files with")
+        }
+        let dir = try makeTemporaryDirectory(for: self)
+        let files = ["onnx/tiny_hand_2x2.onnx", "vnnlib/tiny_hand_or.vnnlib", "vnnlib/tiny_hand_y0_ge_2.5.vnnlib"]
+        for file in files {
+            let copy = dir.appendingPathComponent(URL(fileURLWithPath: file).lastPathComponent)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: CLI.bundledPath(file)), to: copy)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: gzip)
+            process.arguments = [copy.path]
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: copy.path))
+        }
+        let network = dir.appendingPathComponent("tiny_hand_2x2.onnx").path
+        for property in ["tiny_hand_or.vnnlib", "tiny_hand_y0_ge_2.5.vnnlib"] {
+            let plain = try verify("onnx/tiny_hand_2x2.onnx", "vnnlib/\(property)", timeout: 20)
+            let expected = checkContract(plain, property)
+            let target = dir.appendingPathComponent(property).path
+            for (onnx, vnnlib) in [(network + ".gz", target + ".gz"), (network, target)] {
+                let run = try CLI.invoke(["verify", onnx, vnnlib, "--timeout", "20", "--threads", "2"], limit: 140)
+                XCTAssertEqual(checkContract(run, "\(onnx) \(vnnlib)"), expected, run.summary)
+            }
+        }
+    }
+
     func testResultFileGetsTheSameTextAsStdout() throws {
         let dir = try makeTemporaryDirectory(for: self)
         for vnnlib in ["vnnlib/tiny_hand_or.vnnlib", "vnnlib/tiny_hand_y0_ge_2.5.vnnlib"] {
