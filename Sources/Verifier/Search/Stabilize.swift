@@ -1,9 +1,12 @@
 import LPAbstraction
 
 extension SolverState {
-    /// Whether the search has stalled long enough to pay for stabilization.
+    /// Whether the search has stalled long enough to pay for stabilization, and the base
+    /// assignment changed since a round proved nothing (``fruitlessStabilizationBase``).
     var stabilizeDue: Bool {
-        !theory.lpUnavailable && !lpTooSlow && conflictsSinceStabilize >= options.stabilizeAfterConflicts
+        guard !theory.lpUnavailable, !lpTooSlow, conflictsSinceStabilize >= options.stabilizeAfterConflicts else { return false }
+        if let fruitless = fruitlessStabilizationBase, fruitless.literals == trail.count, fruitless.cube == cube { return false }
+        return true
     }
 
     /// VeriStable's stabilization, at the base level: LP-tighten the unstable neurons closest to
@@ -33,6 +36,8 @@ extension SolverState {
         let proved = theory.lpTighten(box: problem.box, bounds: evaluation.bounds, assignment: trail.assignment,
                                       candidates: candidates.prefix(options.stabilizeNeurons).map { ($0.neuron, $0.phase) },
                                       deadline: stop, lpCalls: &stats.lpCalls)
+        stats.stabilizedNeurons += proved.count
+        if proved.isEmpty, ContinuousClock.now < stop { fruitlessStabilizationBase = (cube, trail.count) }
         let context = trail.decisions(upTo: baseLevel).map(\.negated)
         for (neuron, phase) in proved {
             let literal = Literal(variable: variables.variable(neuron), phase: phase)

@@ -23,6 +23,8 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     public var lpCalls = 0
     /// Stabilization rounds (LP tightening of near-stable neurons).
     public var stabilizations = 0
+    /// Neurons that stabilization rounds proved stable (each a published fact or clause).
+    public var stabilizedNeurons = 0
     /// Input-box splits (low-dimensional inputs).
     public var inputSplits = 0
     /// Joint problems searched: disjuncts of one case, each a single output constraint, left
@@ -86,6 +88,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         restarts += other.restarts
         lpCalls += other.lpCalls
         stabilizations += other.stabilizations
+        stabilizedNeurons += other.stabilizedNeurons
         inputSplits += other.inputSplits
         jointProblems += other.jointProblems
         jointFallbacks += other.jointFallbacks
