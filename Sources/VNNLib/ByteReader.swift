@@ -67,5 +67,4 @@ final class ByteReader {
             self.file = nil
         }
     }
-
 }
