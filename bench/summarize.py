@@ -3,8 +3,11 @@
 
 usage: bench/summarize.py [--dir DIR] FAMILY... (reads DIR/FAMILY.csv, default out/bench, and the
 family's published verdicts; --dir compares saved runs, e.g. before and after a change)
+       bench/summarize.py --results FAMILY... (merges the committed full-limit chunks
+bench/results/FAMILY/*.csv of bench/full_limits.sh, a later chunk's row replacing an earlier one's
+for the same instance, and says how many of the family's instances they cover)
 """
-import csv, os, statistics, sys
+import csv, glob, os, statistics, sys
 
 def published(family):
     d = "benchmarks/vnnlib" if family == "bundled" else f"../shared/benchmarks/{family}"
@@ -16,11 +19,18 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     args = sys.argv[1:]
     folder = "out/bench"
-    if args[:1] == ["--dir"]:
+    merged = args[:1] == ["--results"]
+    if merged:
+        args = args[1:]
+    elif args[:1] == ["--dir"]:
         folder, args = args[1], args[2:]
     for family in args:
         truth = published(family)
-        rows = list(csv.DictReader(open(f"{folder}/{family}.csv", newline="")))
+        label = family
+        if merged:
+            rows, label = merged_chunks(family, truth)
+        else:
+            rows = list(csv.DictReader(open(f"{folder}/{family}.csv", newline="")))
         count = lambda v: sum(1 for r in rows if r["verdict"] == v)
         wrong = sum(1 for r in rows if r["verdict"] in ("sat", "unsat")
                     and truth.get((os.path.basename(r["onnx"]), os.path.basename(r["vnnlib"]))) in ("sat", "unsat")
@@ -30,8 +40,19 @@ def main():
         over = sum(1 for r in rows if float(r["time_s"]) > 1.1 * float(r["timeout"]) + 1)
         total = sum(float(r["time_s"]) for r in rows)
         median = f"{statistics.median(solved):.2f}" if solved else "-"
-        print(f"| {family} | {len(rows)} | {len(solved)} | {count('sat')} | {count('unsat')} | {count('unknown')} | "
+        print(f"| {label} | {len(rows)} | {len(solved)} | {count('sat')} | {count('unsat')} | {count('unknown')} | "
               f"{count('timeout')} | {count('error')} | {wrong} | {over} | {total:.1f} | {median} |")
+
+def merged_chunks(family, truth):
+    """The rows of every committed chunk of `family`, one per instance (the chunk whose name sorts
+    last wins), and a label naming the chunks and the share of the family they cover."""
+    chunks = sorted(glob.glob(f"bench/results/{family}/*.csv"))
+    rows = {}
+    for chunk in chunks:
+        for r in csv.DictReader(open(chunk, newline="")):
+            rows[(r["onnx"], r["vnnlib"])] = r
+    names = ", ".join(os.path.splitext(os.path.basename(c))[0] for c in chunks)
+    return list(rows.values()), f"{family} (full limits, {len(rows)} of {len(truth)} run; chunks {names})"
 
 if __name__ == "__main__":
     main()

@@ -41,9 +41,13 @@ struct SuiteCommand: ParsableCommand {
     @Flag(help: "Compress each network exactly over its property's input region before the search.")
     var compress = false
 
+    @Flag(help: "Keep the rows an earlier, interrupted run wrote to --out (same list and limits) and run only the rest.")
+    var resume = false
+
     func validate() throws {
         guard timeoutScale.isFinite, timeoutScale > 0 else { throw ValidationError("--timeout-scale must be positive") }
         if let maxTimeout { guard maxTimeout.isFinite, maxTimeout > 0 else { throw ValidationError("--max-timeout must be positive") } }
+        if resume, out == nil { throw ValidationError("--resume needs --out (the results file to resume)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -59,7 +63,7 @@ struct SuiteCommand: ParsableCommand {
             runner.compress = compress
             let progress = SuiteProgress(total: list.count)
             print(SuiteRunner.resultsHeader)
-            let outcomes = try runner.run(list, resultsPath: out) { index, instance, outcome in
+            let outcomes = try runner.run(list, resultsPath: out, resuming: resume) { index, instance, outcome in
                 if let outcome {
                     print(outcome.csvRow)
                     fflush(nil)
@@ -95,6 +99,9 @@ final class SuiteProgress {
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private let start = ContinuousClock.now
     private var solved = 0
+    /// Instances taken from an earlier run: they finished without taking time, so the ETA's rate
+    /// counts only the others.
+    private var resumed = 0
 
     init(total: Int) { self.total = total }
 
@@ -105,11 +112,13 @@ final class SuiteProgress {
 
     func finished(index: Int, outcome: SuiteOutcome) {
         if outcome.verdict == "sat" || outcome.verdict == "unsat" { solved += 1 }
+        if outcome.resumed { resumed += 1 }
         if isTerminal {
             draw(done: index + 1, current: nil)
             if index + 1 == total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
-            Diagnostics.note("[\(index + 1)/\(total)] \(outcome.instance.onnx) \(outcome.instance.vnnlib): \(outcome.verdict) (\(String(format: "%.2f", outcome.seconds)) s)")
+            let source = outcome.resumed ? ", from the earlier run" : ""
+            Diagnostics.note("[\(index + 1)/\(total)] \(outcome.instance.onnx) \(outcome.instance.vnnlib): \(outcome.verdict) (\(String(format: "%.2f", outcome.seconds)) s\(source))")
         }
     }
 
@@ -118,7 +127,8 @@ final class SuiteProgress {
         let filled = total == 0 ? width : width * done / total
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let eta = done == 0 ? "--" : Self.clock(seconds / Double(done) * Double(total - done))
+        let ran = done - resumed
+        let eta = ran <= 0 ? "--" : Self.clock(seconds / Double(ran) * Double(total - done))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let tail = current.map { " \($0)" } ?? ""
         FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(done)/\(total) solved \(solved) ETA \(eta)\(tail)".utf8))

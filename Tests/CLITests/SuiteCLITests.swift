@@ -120,4 +120,45 @@ final class SuiteCLITests: XCTestCase {
         }
         print("test family: \(solved)/5 solved at --max-timeout 20")
     }
+
+    /// `--resume` keeps the rows an interrupted run wrote and runs only the rest: a kept row is
+    /// not run again (its made-up `timeout` stays), an `error` row runs again, and a file written
+    /// under another limit is refused with its line.
+    func testResumeKeepsEarlierRowsAndRunsTheRest() throws {
+        let dir = try makeTemporaryDirectory(for: self)
+        let files = try writeFiles(in: dir)
+        let out = dir.appendingPathComponent("results.csv")
+        let i = Self.instances
+        try """
+            \(Self.header)
+            \(i[0].onnx),\(i[0].vnnlib),20,timeout,19.5
+            \(i[1].onnx),\(i[1].vnnlib),20,error,0.0
+
+            """.write(to: out, atomically: true, encoding: .utf8)
+        let run = try CLI.invoke(["suite", files.instances.path, "--root", CLI.bundled.path, "--out", out.path,
+                                  "--max-timeout", "20", "--threads", "1", "--resume"], limit: 300)
+        XCTAssertEqual(run.status, 0, run.summary)
+        let table = try rows(out)
+        XCTAssertEqual(table.header, Self.header)
+        XCTAssertEqual(table.rows.map { $0[0] + " " + $0[1] }, i.map { $0.onnx + " " + $0.vnnlib },
+                       "one row per instance, in the list's order: \(table.rows)")
+        XCTAssertEqual(table.rows.map { $0[3] }, ["timeout", "sat", "sat"], "the kept row is not run again; the error row is")
+        XCTAssertEqual(table.rows.first?[4], "19.500", "the kept row keeps its time")
+        XCTAssertTrue(run.stdout.contains("timeout 1"), "the summary counts the kept row: \(run.stdout)")
+        XCTAssertTrue(run.stderr.contains("from the earlier run"), run.stderr)
+
+        // Resuming a complete file runs nothing and changes nothing.
+        let before = try String(contentsOf: out, encoding: .utf8)
+        let again = try CLI.invoke(["suite", files.instances.path, "--root", CLI.bundled.path, "--out", out.path,
+                                    "--max-timeout", "20", "--resume"], limit: 300)
+        XCTAssertEqual(again.status, 0, again.summary)
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), before)
+
+        // Under another limit the rows are not this run's.
+        let refused = try CLI.invoke(["suite", files.instances.path, "--root", CLI.bundled.path, "--out", out.path,
+                                      "--max-timeout", "10", "--resume"], limit: 300)
+        XCTAssertNotEqual(refused.status, 0, refused.summary)
+        XCTAssertTrue(refused.stderr.contains("results.csv:2"), "names the file and line: \(refused.stderr)")
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), before, "a refused resume leaves the file alone")
+    }
 }

@@ -16,6 +16,8 @@ public struct SuiteOutcome: Sendable {
     public var message: String?
     /// The published verdict, when ground truth was given.
     public var published: String?
+    /// The outcome was read from an earlier run's results file (`resuming`), not run now.
+    public var resumed = false
 
     /// The outcome as a row of the results file (`onnx,vnnlib,timeout,verdict,time_s`).
     public var csvRow: String {
@@ -57,11 +59,21 @@ public struct SuiteRunner {
 
     /// Runs every instance; `resultsPath` (when given) receives one flushed row per instance, and
     /// `progress` is told before (`nil` outcome) and after each one.
-    public func run(_ instances: [SuiteInstance], resultsPath: String?,
+    ///
+    /// With `resuming`, an existing results file is an earlier, interrupted run of the same list:
+    /// its rows are kept (``SuiteOutcome/resumed``, reported to `progress` without running) and only
+    /// the other instances run, so a suite of many hours survives a stop. Rows with the verdict
+    /// `error` run again.
+    public func run(_ instances: [SuiteInstance], resultsPath: String?, resuming: Bool = false,
                     progress: (Int, SuiteInstance, SuiteOutcome?) -> Void) throws -> [SuiteOutcome] {
+        var earlier: [Int: SuiteOutcome] = [:]
+        if resuming, let resultsPath, FileManager.default.fileExists(atPath: resultsPath) {
+            earlier = try earlierOutcomes(instances, resultsPath: resultsPath)
+        }
         var sink: FileHandle?
         if let resultsPath {
-            guard FileManager.default.createFile(atPath: resultsPath, contents: Data((Self.resultsHeader + "\n").utf8)),
+            let kept = earlier.keys.sorted().map { earlier[$0]!.csvRow + "\n" }.joined()
+            guard FileManager.default.createFile(atPath: resultsPath, contents: Data((Self.resultsHeader + "\n" + kept).utf8)),
                   let handle = FileHandle(forWritingAtPath: resultsPath) else {
                 throw SuiteError.unreadable(path: resultsPath, reason: "cannot create the results file")
             }
@@ -71,6 +83,11 @@ public struct SuiteRunner {
         defer { try? sink?.close() }
         var outcomes: [SuiteOutcome] = []
         for (index, instance) in instances.enumerated() {
+            if let outcome = earlier[index] {
+                outcomes.append(outcome)
+                progress(index, instance, outcome)
+                continue
+            }
             progress(index, instance, nil)
             let outcome = runOne(instance)
             outcomes.append(outcome)
@@ -83,10 +100,58 @@ public struct SuiteRunner {
         return outcomes
     }
 
-    /// Runs one instance: load, verify within the (scaled, capped) limit, compare.
-    public func runOne(_ instance: SuiteInstance) -> SuiteOutcome {
+    /// The rows of an earlier run's results file, by the index of their instance in `instances`.
+    /// A row must name an instance of the list and carry the limit this run would apply: results
+    /// under other limits are not this run's, and mixing them would misreport the suite.
+    func earlierOutcomes(_ instances: [SuiteInstance], resultsPath: String) throws -> [Int: SuiteOutcome] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: resultsPath, encoding: .utf8)
+        } catch {
+            throw SuiteError.unreadable(path: resultsPath, reason: error.localizedDescription)
+        }
+        var index: [String: Int] = [:]
+        for (i, instance) in instances.enumerated() { index[instance.onnx + "\n" + instance.vnnlib] = i }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        guard let header = lines.first, header.trimmingCharacters(in: .whitespaces) == Self.resultsHeader else {
+            throw SuiteError.malformed(path: resultsPath, line: 1, reason: "not a results file of `nnverify suite` (header '\(Self.resultsHeader)')")
+        }
+        var outcomes: [Int: SuiteOutcome] = [:]
+        for (number, rawLine) in lines.enumerated().dropFirst() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 5, let limit = Double(fields[2]), let seconds = Double(fields[4]),
+                  ["sat", "unsat", "unknown", "timeout", "error"].contains(fields[3]) else {
+                throw SuiteError.malformed(path: resultsPath, line: number + 1, reason: "expected 'onnx,vnnlib,timeout,verdict,time_s'")
+            }
+            guard let i = index[fields[0] + "\n" + fields[1]] else {
+                throw SuiteError.malformed(path: resultsPath, line: number + 1,
+                                           reason: "\(fields[0]) \(fields[1]) is not in the instances file; resume with the list that wrote it")
+            }
+            let applied = self.limit(instances[i])
+            guard abs(limit - applied) <= 1e-6 * max(1, applied) else {
+                throw SuiteError.malformed(path: resultsPath, line: number + 1,
+                                           reason: "ran with a \(fields[2]) s limit, this run's is \(applied) s; write to another file")
+            }
+            if fields[3] == "error" { outcomes[i] = nil; continue }
+            outcomes[i] = SuiteOutcome(instance: instances[i], verdict: fields[3], seconds: seconds, timeout: applied,
+                                       published: groundTruth?.verdict(onnx: instances[i].onnx, vnnlib: instances[i].vnnlib),
+                                       resumed: true)
+        }
+        return outcomes
+    }
+
+    /// The limit an instance runs under: its own, scaled, then capped.
+    func limit(_ instance: SuiteInstance) -> Double {
         var limit = instance.timeout * timeoutScale
         if let maxTimeout { limit = min(limit, maxTimeout) }
+        return limit
+    }
+
+    /// Runs one instance: load, verify within the (scaled, capped) limit, compare.
+    public func runOne(_ instance: SuiteInstance) -> SuiteOutcome {
+        let limit = self.limit(instance)
         let clock = ContinuousClock()
         let start = clock.now
         var outcome = SuiteOutcome(instance: instance, verdict: "error", seconds: 0, timeout: limit,
