@@ -129,6 +129,12 @@ final class SuiteCLITests: XCTestCase {
         let files = try writeFiles(in: dir)
         let out = dir.appendingPathComponent("results.csv")
         let i = Self.instances
+        // A file a stopped run left empty holds nothing to keep.
+        try "".write(to: out, atomically: true, encoding: .utf8)
+        let fresh = try CLI.invoke(["suite", files.instances.path, "--root", CLI.bundled.path, "--out", out.path,
+                                    "--max-timeout", "20", "--threads", "1", "--resume"], limit: 300)
+        XCTAssertEqual(fresh.status, 0, fresh.summary)
+        XCTAssertEqual(try rows(out).rows.map { $0[3] }, i.map(\.verdict))
         try """
             \(Self.header)
             \(i[0].onnx),\(i[0].vnnlib),20,timeout,19.5

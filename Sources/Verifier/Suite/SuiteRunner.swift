@@ -110,6 +110,8 @@ public struct SuiteRunner {
         } catch {
             throw SuiteError.unreadable(path: resultsPath, reason: error.localizedDescription)
         }
+        // A run stopped before it wrote anything left nothing to keep.
+        if text.allSatisfy(\.isWhitespace) { return [:] }
         var index: [String: Int] = [:]
         for (i, instance) in instances.enumerated() { index[instance.onnx + "\n" + instance.vnnlib] = i }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
