@@ -124,7 +124,7 @@ public struct SuiteRunner {
             if line.isEmpty { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 5, let limit = Double(fields[2]), let seconds = Double(fields[4]),
-                  ["sat", "unsat", "unknown", "timeout", "error"].contains(fields[3]) else {
+                  Verdict(rawValue: fields[3]) != nil || fields[3] == "error" else {
                 throw SuiteError.malformed(path: resultsPath, line: number + 1, reason: "expected 'onnx,vnnlib,timeout,verdict,time_s'")
             }
             guard let i = index[fields[0] + "\n" + fields[1]] else {
