@@ -56,6 +56,7 @@ extension Verifier {
                     hull.upper[i] = max(hull.upper[i], c.upper[i])
                 }
             }
+            options.progress?.update { $0.stage = .compressing }
             var detector = StableNeuronDetector(network: network)
             detector.configuration.threads = options.threads
             let report = detector.classify(box: hull, mode: mode, deadline: start + options.timeout * share, seed: options.seed)

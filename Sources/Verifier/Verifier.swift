@@ -11,13 +11,16 @@ public struct VerificationOptions: Sendable {
     public var threads: Int
     /// Seed of every random choice (falsification), so runs are reproducible.
     public var seed: UInt64
+    /// Where the run reports its stage and work while it runs; `nil` reports nothing.
+    public var progress: VerificationProgress?
 
     /// Creates options; `threads` defaults to the number of active cores.
     public init(timeout: Duration = .seconds(60), threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                seed: UInt64 = 0) {
+                seed: UInt64 = 0, progress: VerificationProgress? = nil) {
         self.timeout = timeout
         self.threads = max(1, threads)
         self.seed = seed
+        self.progress = progress
     }
 }
 
@@ -57,6 +60,7 @@ public enum Verifier {
     static func verify(network: Network, specification: Specification, options: VerificationOptions,
                        search: SearchOptions) -> VerificationResult {
         var search = search
+        search.progress = options.progress
         // A convolution neuron reaches a patch only: early splits do not pay there
         // (``SearchOptions/branchingDepthDecay``).
         if network.nodes.contains(where: { if case .convolution = $0.operation { return true } else { return false } }) {
@@ -65,8 +69,14 @@ public enum Verifier {
         let start = ContinuousClock.now
         let deadline = start + options.timeout
         var stats = SearchStatistics()
+        let progress = search.progress
+        progress?.update { $0.conjunctions = specification.cases.reduce(0) { $0 + $1.violation.count } }
         func result(_ verdict: Verdict, _ ce: Counterexample? = nil) -> VerificationResult {
-            VerificationResult(verdict: verdict, counterexample: ce, statistics: stats)
+            progress?.update {
+                $0.stage = .finished
+                if verdict == .unsat { $0.refuted = $0.conjunctions }
+            }
+            return VerificationResult(verdict: verdict, counterexample: ce, statistics: stats)
         }
         guard specification.inputCount == network.inputSize, specification.outputCount == network.outputSize else {
             return result(.unknown)
@@ -74,6 +84,9 @@ public enum Verifier {
 
         func attack(seed: UInt64, repeats: Bool, until attackDeadline: ContinuousClock.Instant) -> Counterexample? {
             let clock = Stopwatch()
+            let stage = progress?.snapshot().stage
+            progress?.update { if $0.stage != .falsifying { $0.stage = .attacking } }
+            defer { if let stage { progress?.update { $0.stage = stage } } }
             let falsifier = Falsifier(network: network, specification: specification,
                                       options: FalsificationOptions(seed: seed, repeatsUntilDeadline: repeats))
             let found = falsifier.run(deadline: min(deadline, attackDeadline))
@@ -97,6 +110,7 @@ public enum Verifier {
         // 2. One problem per case × conjunction; the cheap root bounds settle many of them.
         var propagator = BoundPropagator(network: network)
         propagator.deadline = deadline
+        progress?.update { $0.stage = .boundingRoots }
         var open: [Problem] = []
         for c in specification.cases.indices {
             for d in specification.cases[c].violation.indices {
@@ -112,6 +126,10 @@ public enum Verifier {
                                                  deadline: slopeDeadline)
                 stats.rootSeconds += clock.seconds
                 stats.nodes += 1
+                progress?.update {
+                    $0.nodes += 1
+                    if evaluation.refuted { $0.refuted += 1 }
+                }
                 problem.rootSlopes = evaluation.optimizedSlopes
                 if !evaluation.refuted {
                     open.append(problem)
@@ -144,6 +162,8 @@ public enum Verifier {
         for pass in 0..<2 where !pending.isEmpty {
             var timedOut: [Problem] = []
             var k = 0
+            // Joint problems of this pass already handed over to their parts: not counted as queued.
+            var handedOver = 0
             while k < pending.count {
                 var problem = pending[k]
                 defer { k += 1 }
@@ -153,6 +173,12 @@ public enum Verifier {
                 let splitsLater = pass == 0 && !problem.separateParts.isEmpty
                 if splitsLater { share = share * search.jointShare }
                 let problemDeadline = min(deadline, now + share)
+                progress?.update { [handedOver, count = pending.count] in
+                    $0.stage = .searching
+                    $0.problem = k + 1 - handedOver
+                    $0.problems = count - handedOver
+                    $0.secondPass = pass == 1
+                }
                 let (outcome, s): (SearchOutcome, SearchStatistics)
                 if network.inputSize <= search.inputSplitMaxDimension {
                     (outcome, s) = InputSplitting.run(network: network, specification: specification, problem: problem,
@@ -170,6 +196,7 @@ public enum Verifier {
                 case .timeout where splitsLater:
                     stats.jointFallbacks += 1
                     pending += problem.partsWithLearnedClauses()
+                    handedOver += 1
                 case .timeout:
                     timedOut.append(problem)
                     // A hard instance: the rest of the attack budget goes to repeated passes now
@@ -183,7 +210,8 @@ public enum Verifier {
                         if let found { return result(.sat, found) }
                     }
                 case .unknown: undecided = true
-                case .refuted: break
+                case .refuted:
+                    progress?.update { $0.refuted += max(1, problem.separateParts.count) }
                 }
             }
             pending = timedOut
@@ -241,6 +269,8 @@ public enum Verifier {
             rest.lpAtNodes = false
         } else {
             let clock = Stopwatch()
+            options.progress?.update { $0.stage = .tightening }
+            defer { options.progress?.update { $0.stage = .searching } }
             let now = ContinuousClock.now
             let theory = Theory(network: network, problem: problem, propagator: propagator)
             let tightening = theory.tightenRoot(deadline: now + (deadline - now) * options.rootTighteningShare,

@@ -40,6 +40,10 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Compress the network exactly over the property's input region before the search.")
     var compress = false
 
+    @Flag(inversion: .prefixedNo,
+          help: "Show the stage, conjunctions refuted and search work on stderr while the run goes on (default: only when stderr is a terminal).")
+    var progress: Bool?
+
     func validate() throws {
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -55,7 +59,9 @@ struct VerifyCommand: ParsableCommand {
                 throw ValidationError("\(property) declares \(spec.inputCount) inputs and \(spec.outputCount) outputs, but \(network) has \(net.inputSize) inputs and \(net.outputSize) outputs")
             }
             let remaining = Duration.seconds(timeout) - (clock.now - start)
-            let options = VerificationOptions(timeout: max(remaining, .zero), threads: threads, seed: seed)
+            let lines = VerifyProgressLines.wanted(progress) ? VerifyProgressLines() : nil
+            let options = VerificationOptions(timeout: max(remaining, .zero), threads: threads, seed: seed,
+                                              progress: lines?.progress)
             var compression: CompressionSummary?
             let result: VerificationResult
             if compress {
@@ -66,6 +72,7 @@ struct VerifyCommand: ParsableCommand {
             } else {
                 result = Verifier.verify(network: net, specification: spec, options: options)
             }
+            lines?.stop()
             let text = ResultFile.text(verdict: result.verdict, counterexample: result.counterexample)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             if let resultFile {

@@ -46,6 +46,48 @@ final class SearchParallelTests: XCTestCase {
         }
     }
 
+    /// A progress view read by another thread throughout a parallel run counts exactly the nodes
+    /// and conflicts the statistics count, never goes backwards, ends `finished`, and changes no
+    /// verdict.
+    func testProgressCountsWhatTheSearchCountsWhileAnotherThreadWatches() {
+        for (k, inputSplitting) in [(0, false), (1, false), (2, true), (3, true)] {
+            let seed = UInt64(50000 + k)
+            let instance = SearchTestInstance.tight(seed: seed, inputs: 3, hidden: [8, 8], outputs: 3, margin: 0.02)
+            let truth: Verdict = seed % 2 == 0 ? .unsat : .sat
+            let progress = VerificationProgress()
+            let done = LockedCounter()
+            let watcher = Thread {
+                var last = progress.snapshot()
+                while done.value == 0 {
+                    let now = progress.snapshot()
+                    XCTAssertGreaterThanOrEqual(now.nodes, last.nodes)
+                    XCTAssertGreaterThanOrEqual(now.conflicts, last.conflicts)
+                    XCTAssertGreaterThanOrEqual(now.refuted, last.refuted)
+                    XCTAssertFalse(now.line.isEmpty)
+                    last = now
+                    Thread.sleep(forTimeInterval: 0.0005)
+                }
+                done.increment()
+            }
+            watcher.start()
+            let result = Verifier.verify(network: instance.network, specification: instance.specification,
+                                         options: VerificationOptions(timeout: .seconds(30), threads: 2, seed: 0, progress: progress),
+                                         search: SearchBruteForceTests.searchOptions(inputSplitting: inputSplitting))
+            done.increment()
+            while done.value < 2 { Thread.sleep(forTimeInterval: 0.001) }
+            let end = progress.snapshot()
+            XCTAssertEqual(result.verdict, truth, "seed \(seed)")
+            XCTAssertEqual(end.stage, .finished)
+            XCTAssertEqual(end.nodes, result.statistics.nodes, "seed \(seed)")
+            XCTAssertEqual(end.conflicts, result.statistics.conflicts, "seed \(seed)")
+            XCTAssertEqual(end.conjunctions, instance.specification.cases.reduce(0) { $0 + $1.violation.count })
+            if truth == .unsat {
+                XCTAssertGreaterThan(end.nodes, end.conjunctions, "seed \(seed): the instance should need a search")
+                XCTAssertEqual(end.refuted, end.conjunctions)
+            }
+        }
+    }
+
     /// The work pool hands out every task exactly once and ends when all workers are idle, with
     /// donations in between.
     func testWorkPoolTerminatesAndLosesNothing() {

@@ -101,6 +101,7 @@ enum InputSplitting {
 
         mutating func process(_ task: Task) -> Step {
             stats.nodes += 1
+            options.progress?.countNode()
             let box = task.box
             let evaluation: Theory.Evaluation
             if let e = task.evaluation {

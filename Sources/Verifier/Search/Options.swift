@@ -25,6 +25,9 @@ struct SearchOptions: Sendable {
     var attackDepth = 5
     /// Seed of the attacks (from ``VerificationOptions/seed``).
     var seed: UInt64 = 0
+    /// Where workers count their nodes and conflicts for progress lines (from
+    /// ``VerificationOptions/progress``). Not a tunable: nothing in the search reads it back.
+    var progress: VerificationProgress?
 
     // MARK: Input splitting
     /// Input splitting is used when the network has at most this many inputs (ACAS Xu has 5):

@@ -22,6 +22,7 @@ extension SolverState {
                 return .conflict(.clause(c))
             }
             stats.nodes += 1
+            options.progress?.countNode()
             let boundClock = Stopwatch()
             evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment, parent: nearestBounds(),
                                          optimizingSplits: options.splitMultipliersBeforeLP || !lpAtInnerNodes,

@@ -41,6 +41,7 @@ extension SolverState {
                 return .timeout
             case .conflict(let conflict):
                 stats.conflicts += 1
+                options.progress?.countConflict()
                 conflictsSinceRestart += 1
                 conflictsSinceStabilize += 1
                 guard let (clause, level) = analyze(conflict) else { return finished() }
