@@ -28,6 +28,7 @@ extension Verifier {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + options.timeout
+        options.progress?.update { $0 = .init() }
         var summary = CompressionSummary(neuronsBefore: network.reluCount, neuronsAfter: network.reluCount,
                                          parametersBefore: network.parameterCount, parametersAfter: network.parameterCount,
                                          seconds: 0, skipped: nil)

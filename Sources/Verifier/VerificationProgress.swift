@@ -9,6 +9,8 @@ import Foundation
 public final class VerificationProgress: @unchecked Sendable {
     /// What the verifier is doing.
     public enum Stage: String, Sendable, Equatable {
+        /// Reading the network and the property (`suite`).
+        case loading
         /// Random samples and gradient attacks, before any bound is computed.
         case falsifying
         /// `--compress`: classifying the neurons over the property's input region.
@@ -79,7 +81,7 @@ extension VerificationProgress.Snapshot {
         if problems > 0, stage == .searching || stage == .tightening {
             parts[0] += " problem \(problem) of \(problems)" + (secondPass ? " (second pass)" : "")
         }
-        if conjunctions > 0, stage != .falsifying, stage != .compressing {
+        if conjunctions > 0, ![.loading, .falsifying, .compressing].contains(stage) {
             parts.append("\(refuted) of \(conjunctions) conjunctions refuted")
         }
         if nodes > 0 { parts.append("\(Self.grouped(nodes)) nodes, \(Self.grouped(conflicts)) conflicts") }

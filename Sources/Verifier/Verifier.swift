@@ -70,7 +70,8 @@ public enum Verifier {
         let deadline = start + options.timeout
         var stats = SearchStatistics()
         let progress = search.progress
-        progress?.update { $0.conjunctions = specification.cases.reduce(0) { $0 + $1.violation.count } }
+        // A view passed from run to run (the suite's) starts afresh with each.
+        progress?.update { $0 = .init(conjunctions: specification.cases.reduce(0) { $0 + $1.violation.count }) }
         func result(_ verdict: Verdict, _ ce: Counterexample? = nil) -> VerificationResult {
             progress?.update {
                 $0.stage = .finished

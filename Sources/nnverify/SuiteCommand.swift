@@ -54,19 +54,22 @@ struct SuiteCommand: ParsableCommand {
     func run() throws {
         let summary: SuiteSummary = try Diagnostics.reportingErrors {
             let list = try SuiteInstance.load(contentsOf: instances)
+            let progress = SuiteProgress(total: list.count)
+            defer { progress.end() }
             var runner = SuiteRunner(
                 root: root ?? (instances as NSString).deletingLastPathComponent,
-                options: VerificationOptions(threads: threads, seed: seed),
+                options: VerificationOptions(threads: threads, seed: seed, progress: progress.verification),
                 groundTruth: try groundTruth.map { try GroundTruth(contentsOf: $0) })
             runner.timeoutScale = timeoutScale
             runner.maxTimeout = maxTimeout
             runner.compress = compress
-            let progress = SuiteProgress(total: list.count)
             print(SuiteRunner.resultsHeader)
             let outcomes = try runner.run(list, resultsPath: out, resuming: resume) { index, instance, outcome in
                 if let outcome {
-                    print(outcome.csvRow)
-                    fflush(nil)
+                    progress.aboveBar {
+                        print(outcome.csvRow)
+                        fflush(nil)
+                    }
                     if let message = outcome.message { Diagnostics.note("error: \(message)") }
                     if outcome.isWrong {
                         Diagnostics.note("WRONG VERDICT: \(instance.onnx) \(instance.vnnlib): answered \(outcome.verdict), published \(outcome.published ?? "")")
@@ -93,45 +96,82 @@ struct SuiteCommand: ParsableCommand {
     }
 }
 
-/// Progress on stderr: a redrawn bar with ETA on a terminal, plain lines otherwise.
+/// Progress on stderr: on a terminal a bar with ETA, redrawn every second with the current
+/// instance's stage and search work (``VerificationProgress``); plain lines per instance otherwise.
 final class SuiteProgress {
     private let total: Int
-    private let isTerminal = isatty(STDERR_FILENO) != 0
     private let start = ContinuousClock.now
+    /// The runs' live view (each run starts it afresh); shown on a terminal only.
+    let verification = VerificationProgress()
+    /// The redrawing timer on a terminal; the counters below change only inside its `sync`.
+    private var lines: ProgressLines?
+    private var done = 0
     private var solved = 0
     /// Instances taken from an earlier run: they finished without taking time, so the ETA's rate
     /// counts only the others.
     private var resumed = 0
+    private var current: String?
 
-    init(total: Int) { self.total = total }
-
-    func starting(index: Int, instance: SuiteInstance) {
-        guard isTerminal else { return }
-        draw(done: index, current: (instance.vnnlib as NSString).lastPathComponent)
+    init(total: Int) {
+        self.total = total
+        guard isatty(STDERR_FILENO) != 0 else { return }
+        lines = ProgressLines { [weak self] in self?.barLine() }
     }
 
-    func finished(index: Int, outcome: SuiteOutcome) {
-        if outcome.verdict == "sat" || outcome.verdict == "unsat" { solved += 1 }
-        if outcome.resumed { resumed += 1 }
-        if isTerminal {
-            draw(done: index + 1, current: nil)
-            if index + 1 == total { FileHandle.standardError.write(Data("\n".utf8)) }
-        } else {
-            let source = outcome.resumed ? ", from the earlier run" : ""
-            Diagnostics.note("[\(index + 1)/\(total)] \(outcome.instance.onnx) \(outcome.instance.vnnlib): \(outcome.verdict) (\(String(format: "%.2f", outcome.seconds)) s\(source))")
+    func starting(index: Int, instance: SuiteInstance) {
+        lines?.sync {
+            done = index
+            current = (instance.vnnlib as NSString).lastPathComponent
+            lines?.drawNow()
         }
     }
 
-    private func draw(done: Int, current: String?) {
+    func finished(index: Int, outcome: SuiteOutcome) {
+        let update = {
+            self.done = index + 1
+            self.current = nil
+            if outcome.verdict == "sat" || outcome.verdict == "unsat" { self.solved += 1 }
+            if outcome.resumed { self.resumed += 1 }
+        }
+        guard let lines else {
+            update()
+            let source = outcome.resumed ? ", from the earlier run" : ""
+            Diagnostics.note("[\(index + 1)/\(total)] \(outcome.instance.onnx) \(outcome.instance.vnnlib): \(outcome.verdict) (\(String(format: "%.2f", outcome.seconds)) s\(source))")
+            return
+        }
+        lines.sync {
+            update()
+            lines.drawNow()
+        }
+    }
+
+    /// Runs `body` (which prints a results row) with the bar cleared, so that on a terminal the
+    /// row does not land at the end of the bar's line; the next redraw puts the bar back below.
+    func aboveBar(_ body: () -> Void) {
+        guard let lines else { return body() }
+        lines.sync {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            body()
+        }
+    }
+
+    /// Stops the redrawing and leaves the final bar on its own line (terminal only).
+    func end() {
+        guard let lines else { return }
+        lines.stop()
+        self.lines = nil
+        FileHandle.standardError.write(Data((barLine() + "\n").utf8))
+    }
+
+    private func barLine() -> String {
         let width = 30
         let filled = total == 0 ? width : width * done / total
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = (ContinuousClock.now - start).seconds
         let ran = done - resumed
         let eta = ran <= 0 ? "--" : Self.clock(seconds / Double(ran) * Double(total - done))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let tail = current.map { " \($0)" } ?? ""
-        FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(done)/\(total) solved \(solved) ETA \(eta)\(tail)".utf8))
+        let tail = current.map { " \($0): \(verification.snapshot().line)" } ?? ""
+        return "[\(bar)] \(done)/\(total) solved \(solved) ETA \(eta)\(tail)"
     }
 
     private static func clock(_ seconds: Double) -> String {

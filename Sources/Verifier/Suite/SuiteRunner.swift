@@ -88,6 +88,8 @@ public struct SuiteRunner {
                 progress(index, instance, outcome)
                 continue
             }
+            // Before `progress` shows the instance: not the last one's finished view.
+            options.progress?.update { $0 = .init(stage: .loading) }
             progress(index, instance, nil)
             let outcome = runOne(instance)
             outcomes.append(outcome)
@@ -158,6 +160,7 @@ public struct SuiteRunner {
         let start = clock.now
         var outcome = SuiteOutcome(instance: instance, verdict: "error", seconds: 0, timeout: limit,
                                    published: groundTruth?.verdict(onnx: instance.onnx, vnnlib: instance.vnnlib))
+        options.progress?.update { $0 = .init(stage: .loading) }
         do {
             let network = try Network.load(contentsOf: resolve(instance.onnx))
             let specification = try VNNLibParser.parse(contentsOf: resolve(instance.vnnlib))

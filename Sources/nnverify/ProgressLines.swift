@@ -1,0 +1,66 @@
+import Dispatch
+import Foundation
+import Verifier
+
+/// A status line on stderr drawn by a timer while a long call runs on the main thread: on a
+/// terminal redrawn in place every second, otherwise a plain line every ten seconds (the
+/// environment variable `NNVERIFY_PROGRESS_INTERVAL`, in seconds, sets another interval).
+///
+/// Drawing happens on a private serial queue; callers change what the line shows through
+/// ``sync(_:)``, so a redraw never sees half an update or interleaves with ``stop()``.
+final class ProgressLines: @unchecked Sendable {
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private let queue = DispatchQueue(label: "nnverify.progress-lines")
+    private let timer: DispatchSourceTimer
+    private let text: () -> String?
+
+    /// Starts the timer; `text` (run on the private queue) gives the line, or nil to skip a beat.
+    init(text: @escaping () -> String?) {
+        self.text = text
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        let seconds = ProcessInfo.processInfo.environment["NNVERIFY_PROGRESS_INTERVAL"].flatMap(Double.init)
+            .flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? (isTerminal ? 1 : 10)
+        let interval = DispatchTimeInterval.milliseconds(Int(max(1, (seconds * 1000).rounded())))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.draw() }
+        timer.resume()
+    }
+
+    /// Runs `body` on the drawing queue: where the state the line shows may change.
+    func sync<T>(_ body: () -> T) -> T { queue.sync(execute: body) }
+
+    /// Draws the line now (from inside ``sync(_:)`` or the timer).
+    func drawNow() { draw() }
+
+    /// Stops the timer; on a terminal the line is cleared, so what follows stands alone.
+    func stop() {
+        queue.sync {
+            timer.cancel()
+            if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
+    }
+
+    private func draw() {
+        guard let line = text() else { return }
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+}
+
+/// `verify`'s progress: the run's stage, conjunctions refuted and search work, with the time.
+final class VerifyProgressLines {
+    let progress = VerificationProgress()
+    private var lines: ProgressLines?
+
+    /// Whether `verify` shows progress: `--progress` / `--no-progress` when given, else only when
+    /// stderr is a terminal (so the VNN-COMP scripts and pipes get none).
+    static func wanted(_ flag: Bool?) -> Bool { flag ?? (isatty(STDERR_FILENO) != 0) }
+
+    init() {
+        let start = ContinuousClock.now
+        lines = ProgressLines { [progress] in
+            String(format: "%6.0f s  ", (ContinuousClock.now - start).seconds) + progress.snapshot().line
+        }
+    }
+
+    func stop() { lines?.stop() }
+}
