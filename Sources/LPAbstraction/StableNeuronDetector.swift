@@ -29,6 +29,25 @@ public enum DetectorMode: String, Sendable, CaseIterable {
     case perNeuronMILP = "baseline"
 }
 
+/// What a running ``StableNeuronDetector/classify(box:mode:deadline:seed:)`` has decided so far,
+/// handed to ``StableNeuronDetector/Configuration/progress`` at each step and proof batch.
+public struct DetectorProgress: Sendable, Equatable {
+    /// The step now running: `bounds`, `sampling`, `attack`, `lp`, `milp` or `certify`.
+    public var step: String
+    /// Neurons proved stably active so far.
+    public var active: Int
+    /// Neurons proved stably inactive so far.
+    public var inactive: Int
+    /// Neurons with a witness of each sign.
+    public var unstable: Int
+    /// Neurons neither proved stable nor witnessed unstable yet.
+    public var unknown: Int
+    /// In the `certify` step: sound proofs not finished yet.
+    public var openProofs = 0
+    /// In the `certify` step: the round of doubling time slices (1 first).
+    public var round = 0
+}
+
 /// The classification of every ReLU neuron of a network over an input box, with its evidence.
 public struct StabilityReport: Sendable {
     /// `classes[layer][i]`, per ReLU layer (``Network/reluNodes`` order) and neuron.
@@ -138,6 +157,9 @@ public struct StableNeuronDetector {
         public var certificationFirstPassShare = 0.5
         /// Worker threads for the sound proofs of exact mode (each runs its own LPs).
         public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Called on the classifying thread at the start of each step and after each batch of
+        /// sound proofs, with the counts so far (for progress lines); it must return quickly.
+        public var progress: (@Sendable (DetectorProgress) -> Void)?
 
         /// The default configuration.
         public init() {}
@@ -221,8 +243,10 @@ struct DetectorRun {
 
     var timeLeft: Bool { ContinuousClock.now < deadline }
 
-    /// Times `body` under `key` in ``seconds``.
+    /// Times `body` under `key` in ``seconds``, telling ``StableNeuronDetector/Configuration/progress``
+    /// that step `key` starts.
     mutating func timed(_ key: String, _ body: (inout DetectorRun) -> Void) {
+        reportProgress(step: key)
         let start = ContinuousClock.now
         body(&self)
         let elapsed = ContinuousClock.now - start
@@ -250,6 +274,24 @@ struct DetectorRun {
         let elapsed = ContinuousClock.now - start
         seconds["total"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return report()
+    }
+
+    /// Hands the counts so far to the configuration's progress callback, if any.
+    func reportProgress(step: String, openProofs: Int = 0, round: Int = 0) {
+        guard let progress = configuration.progress else { return }
+        var counts = DetectorProgress(step: step, active: 0, inactive: 0, unstable: 0, unknown: 0,
+                                      openProofs: openProofs, round: round)
+        for (l, layer) in proved.phases.enumerated() {
+            for (i, phase) in layer.enumerated() {
+                switch phase {
+                case .active?: counts.active += 1
+                case .inactive?: counts.inactive += 1
+                case nil:
+                    if book.positive[l][i] != nil && book.negative[l][i] != nil { counts.unstable += 1 } else { counts.unknown += 1 }
+                }
+            }
+        }
+        progress(counts)
     }
 
     func report() -> StabilityReport {
@@ -546,7 +588,10 @@ struct DetectorRun {
         let threads = Swift.max(1, configuration.threads)
         var slice = (deadline - ContinuousClock.now)
             * (configuration.certificationFirstPassShare * Double(threads) / Double(Swift.max(proofs.count, 1)))
+        var round = 0
         while !proofs.isEmpty, timeLeft {
+            round += 1
+            reportProgress(step: "certify", openProofs: proofs.count, round: round)
             var stillOpen: [StabilityProof] = []
             for layer in reluNodes.indices {
                 let batch = proofs.filter { proof in
@@ -581,6 +626,8 @@ struct DetectorRun {
                     }
                 }
                 if changed && timeLeft { refreshBounds() }
+                reportProgress(step: "certify", openProofs: stillOpen.count + proofs.filter { $0.neuron.layer > layer }.count,
+                               round: round)
             }
             proofs = stillOpen
             slice = slice * 2

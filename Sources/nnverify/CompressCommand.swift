@@ -55,6 +55,8 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Worker threads for the stability proofs and for --prove (default: active cores).")
     var threads: Int?
 
+    @OptionGroup var progress: ProgressOption
+
     func validate() throws {
         guard DetectorMode(rawValue: mode) != nil else { throw ValidationError("--mode must be fast, lp, exact or baseline") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
@@ -80,7 +82,10 @@ struct CompressCommand: ParsableCommand {
             var detector = StableNeuronDetector(network: net)
             if let threads { detector.configuration.threads = threads }
             let report = timed("classify") {
-                detector.classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: start + .seconds(timeout), seed: seed)
+                let lines = progress.wanted ? DetectorProgressLines() : nil
+                detector.configuration.progress = lines?.callback
+                defer { lines?.stop() }
+                return detector.classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: start + .seconds(timeout), seed: seed)
             }
             let result = try timed("compress") { try ExactCompressor().compress(net, stable: report.stablePhases) }
             // What is compared and proved is the file as written (float32 weights), not the Double
@@ -99,6 +104,9 @@ struct CompressCommand: ParsableCommand {
                 let remaining = max(start + .seconds(timeout) - clock.now, .zero)
                 var options = VerificationOptions(timeout: remaining, seed: seed)
                 if let threads { options.threads = threads }
+                let lines = progress.wanted ? VerifyProgressLines() : nil
+                options.progress = lines?.progress
+                defer { lines?.stop() }
                 proof = try timed("prove") {
                     try EquivalenceProof.prove(original: net, compressed: written, box: box, tolerance: bound, options: options)
                 }

@@ -1,5 +1,7 @@
+import ArgumentParser
 import Dispatch
 import Foundation
+import LPAbstraction
 import Verifier
 
 /// A status line on stderr drawn by a timer while a long call runs on the main thread: on a
@@ -46,20 +48,64 @@ final class ProgressLines: @unchecked Sendable {
     }
 }
 
+/// `--progress` / `--no-progress`, shared by the commands that can run for minutes.
+struct ProgressOption: ParsableArguments {
+    @Flag(inversion: .prefixedNo,
+          help: "Show what the run is doing on stderr while it goes on (default: only when stderr is a terminal).")
+    var progress: Bool?
+
+    /// Whether to show progress: as asked, else only when stderr is a terminal (so the VNN-COMP
+    /// scripts and pipes get none).
+    var wanted: Bool { progress ?? (isatty(STDERR_FILENO) != 0) }
+}
+
 /// `verify`'s progress: the run's stage, conjunctions refuted and search work, with the time.
 final class VerifyProgressLines {
     let progress = VerificationProgress()
     private var lines: ProgressLines?
-
-    /// Whether `verify` shows progress: `--progress` / `--no-progress` when given, else only when
-    /// stderr is a terminal (so the VNN-COMP scripts and pipes get none).
-    static func wanted(_ flag: Bool?) -> Bool { flag ?? (isatty(STDERR_FILENO) != 0) }
 
     init() {
         let start = ContinuousClock.now
         lines = ProgressLines { [progress] in
             String(format: "%6.0f s  ", (ContinuousClock.now - start).seconds) + progress.snapshot().line
         }
+    }
+
+    func stop() { lines?.stop() }
+}
+
+/// `stability`'s and `compress`'s progress while the detector classifies: its step and the counts
+/// so far, which the detector hands over at each step and proof batch.
+final class DetectorProgressLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latest: DetectorProgress?
+    private var lines: ProgressLines?
+
+    init() {
+        let start = ContinuousClock.now
+        lines = ProgressLines { [weak self] in
+            guard let self, let p = self.current() else { return nil }
+            var text = String(format: "%6.0f s  classifying: ", (ContinuousClock.now - start).seconds) + p.step
+            text += " · \(p.active) active, \(p.inactive) inactive, \(p.unstable) unstable, \(p.unknown) undecided"
+            if p.round > 0 { text += " · \(p.openProofs) proofs open (round \(p.round))" }
+            return text
+        }
+    }
+
+    /// The callback for ``StableNeuronDetector/Configuration/progress``.
+    var callback: @Sendable (DetectorProgress) -> Void {
+        { [weak self] progress in
+            guard let self else { return }
+            self.lock.lock()
+            self.latest = progress
+            self.lock.unlock()
+        }
+    }
+
+    private func current() -> DetectorProgress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return latest
     }
 
     func stop() { lines?.stop() }

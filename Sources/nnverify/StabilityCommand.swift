@@ -37,6 +37,8 @@ struct StabilityCommand: ParsableCommand {
     @Option(help: "Worker threads for the sound proofs of exact mode (default: active cores).")
     var threads: Int?
 
+    @OptionGroup var progress: ProgressOption
+
     func validate() throws {
         guard DetectorMode(rawValue: mode) != nil else { throw ValidationError("--mode must be fast, lp, exact or baseline") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be positive") }
@@ -50,7 +52,10 @@ struct StabilityCommand: ParsableCommand {
             let deadline = ContinuousClock.now + .seconds(timeout)
             var detector = StableNeuronDetector(network: net)
             if let threads { detector.configuration.threads = threads }
+            let lines = progress.wanted ? DetectorProgressLines() : nil
+            detector.configuration.progress = lines?.callback
             let report = detector.classify(box: box, mode: DetectorMode(rawValue: mode)!, deadline: deadline, seed: seed)
+            lines?.stop()
             print(StabilityTable(report: report).text)
             if let json {
                 try StabilityJSON(report: report, network: network, mode: mode).write(to: json)

@@ -40,9 +40,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Compress the network exactly over the property's input region before the search.")
     var compress = false
 
-    @Flag(inversion: .prefixedNo,
-          help: "Show the stage, conjunctions refuted and search work on stderr while the run goes on (default: only when stderr is a terminal).")
-    var progress: Bool?
+    @OptionGroup var progress: ProgressOption
 
     func validate() throws {
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -59,7 +57,7 @@ struct VerifyCommand: ParsableCommand {
                 throw ValidationError("\(property) declares \(spec.inputCount) inputs and \(spec.outputCount) outputs, but \(network) has \(net.inputSize) inputs and \(net.outputSize) outputs")
             }
             let remaining = Duration.seconds(timeout) - (clock.now - start)
-            let lines = VerifyProgressLines.wanted(progress) ? VerifyProgressLines() : nil
+            let lines = progress.wanted ? VerifyProgressLines() : nil
             let options = VerificationOptions(timeout: max(remaining, .zero), threads: threads, seed: seed,
                                               progress: lines?.progress)
             var compression: CompressionSummary?

@@ -160,25 +160,6 @@ final class VerifyCLITests: XCTestCase {
         }
     }
 
-    /// `--progress` writes stage lines to stderr while the search runs and leaves stdout to the
-    /// verdict; `--no-progress` writes none.
-    func testProgressLinesGoToStderrOnly() throws {
-        let family = try CLI.shared().appendingPathComponent("benchmarks/mnistfc")
-        let arguments = ["verify", family.appendingPathComponent("onnx/mnist-net_256x4.onnx").path,
-                         family.appendingPathComponent("vnnlib/prop_10_0.05.vnnlib").path, "--timeout", "4", "--threads", "1"]
-        setenv("NNVERIFY_PROGRESS_INTERVAL", "0.25", 1)
-        defer { unsetenv("NNVERIFY_PROGRESS_INTERVAL") }
-        let shown = try CLI.invoke(arguments + ["--progress"], limit: 120)
-        checkContract(shown, "--progress")
-        let lines = shown.stderr.split(separator: "\n").filter { $0.contains(" s  ") }
-        XCTAssertGreaterThanOrEqual(lines.count, 4, shown.summary)
-        XCTAssertTrue(lines.contains { $0.contains("searching problem") && $0.contains("conjunctions refuted") && $0.contains("nodes") },
-                      shown.summary)
-        let hidden = try CLI.invoke(arguments + ["--no-progress"], limit: 120)
-        checkContract(hidden, "--no-progress")
-        XCTAssertFalse(hidden.stderr.contains(" s  "), hidden.summary)
-    }
-
     func testTimeoutAcceptsDecimalsAndIsKept() throws {
         // A 64-input, 72-ReLU network: 0.5 s is not enough to be sure of anything, but any
         // verdict is fine; what matters is that 0.5 parses and the run stops soon after.

@@ -185,6 +185,41 @@ final class StableNeuronDetectorTests: XCTestCase {
         XCTAssertGreaterThan(provedBeyondLP, 0, "no trial needed more than the LP step; the test proves nothing")
     }
 
+    /// The progress callback sees the steps in order, counts that cover every neuron and only
+    /// grow in decided neurons, proofs in the certify step, and at the end no more than the report.
+    func testProgressFollowsTheStepsAndTheCounts() {
+        var rng = SplitMix64(seed: 11)
+        var sawProofs = false
+        for trial in 0..<40 where !sawProofs {
+            let network = TestNetworks.randomDense(widths: [2, 3, 3, 3, 3, 1], seed: UInt64(900 + trial))
+            let box = TestNetworks.randomBox(dimension: 2, rng: &rng, width: 1.5...3.0)
+            let seen = ProgressRecorder()
+            var detector = StableNeuronDetector(network: network)
+            detector.configuration.sampling = false
+            detector.configuration.progress = { seen.append($0) }
+            let report = detector.classify(box: box, mode: .exact, deadline: farDeadline(), seed: 1)
+            let events = seen.events
+            let neurons = report.classes.reduce(0) { $0 + $1.count }
+            let order = ["bounds", "lp", "milp", "certify"]
+            XCTAssertEqual(events.first?.step, "bounds", "trial \(trial)")
+            XCTAssertEqual(events.map(\.step), events.map(\.step).sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! },
+                           "trial \(trial): steps out of order")
+            var decided = 0
+            for e in events {
+                XCTAssertEqual(e.active + e.inactive + e.unstable + e.unknown, neurons, "trial \(trial)")
+                XCTAssertGreaterThanOrEqual(e.active + e.inactive + e.unstable, decided, "trial \(trial)")
+                decided = e.active + e.inactive + e.unstable
+                if e.round > 0 { XCTAssertEqual(e.step, "certify") }
+            }
+            if let last = events.last {
+                XCTAssertLessThanOrEqual(last.active, report.count(.active))
+                XCTAssertLessThanOrEqual(last.inactive, report.count(.inactive))
+            }
+            sawProofs = events.contains { $0.step == "certify" && $0.openProofs > 0 && $0.round == 1 }
+        }
+        XCTAssertTrue(sawProofs, "no trial reached the proofs; the test shows nothing about them")
+    }
+
     /// The sound branch-and-bound alone, on every neuron and both phases, against brute force:
     /// it proves exactly the phases that hold, and refutes the others with a witness, both in one
     /// go and when cut into slices that each resume the open branches (a branch lost at a cut
@@ -460,5 +495,23 @@ final class StableNeuronDetectorTests: XCTestCase {
             assertStableHolds(report, network: network, points: samplePoints(box, count: 2000, rng: &rng))
         }
         if ran == 0 { throw XCTSkip("benchmarks/compression has none of \(names)") }
+    }
+}
+
+/// Collects detector progress events (the callback is `@Sendable`).
+final class ProgressRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [DetectorProgress] = []
+
+    func append(_ event: DetectorProgress) {
+        lock.lock()
+        recorded.append(event)
+        lock.unlock()
+    }
+
+    var events: [DetectorProgress] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
     }
 }
