@@ -44,6 +44,8 @@ struct SuiteCommand: ParsableCommand {
     @Flag(help: "Keep the rows an earlier, interrupted run wrote to --out (same list and limits) and run only the rest.")
     var resume = false
 
+    @OptionGroup var progress: ProgressOption
+
     func validate() throws {
         guard timeoutScale.isFinite, timeoutScale > 0 else { throw ValidationError("--timeout-scale must be positive") }
         if let maxTimeout { guard maxTimeout.isFinite, maxTimeout > 0 else { throw ValidationError("--max-timeout must be positive") } }
@@ -54,7 +56,7 @@ struct SuiteCommand: ParsableCommand {
     func run() throws {
         let summary: SuiteSummary = try Diagnostics.reportingErrors {
             let list = try SuiteInstance.load(contentsOf: instances)
-            let progress = SuiteProgress(total: list.count)
+            let progress = SuiteProgress(total: list.count, live: self.progress.wanted)
             defer { progress.end() }
             var runner = SuiteRunner(
                 root: root ?? (instances as NSString).deletingLastPathComponent,
@@ -96,14 +98,17 @@ struct SuiteCommand: ParsableCommand {
     }
 }
 
-/// Progress on stderr: on a terminal a bar with ETA, redrawn every second with the current
-/// instance's stage and search work (``VerificationProgress``); plain lines per instance otherwise.
+/// Progress on stderr. On a terminal: a bar with the ETA, redrawn every second with the current
+/// instance's stage and search work (``VerificationProgress``). Otherwise: a line per finished
+/// instance and, with `--progress`, a line every 10 s on the running one (for long runs' logs).
 final class SuiteProgress {
     private let total: Int
     private let start = ContinuousClock.now
-    /// The runs' live view (each run starts it afresh); shown on a terminal only.
+    /// Whether the bar is drawn (a terminal, progress not turned off); plain lines otherwise.
+    private let drawsBar: Bool
+    /// The runs' live view (each run starts it afresh).
     let verification = VerificationProgress()
-    /// The redrawing timer on a terminal; the counters below change only inside its `sync`.
+    /// The timer, when progress is shown; the counters below change only inside its `sync`.
     private var lines: ProgressLines?
     private var done = 0
     private var solved = 0
@@ -111,18 +116,21 @@ final class SuiteProgress {
     /// counts only the others.
     private var resumed = 0
     private var current: String?
+    private var currentStart = ContinuousClock.now
 
-    init(total: Int) {
+    init(total: Int, live: Bool) {
         self.total = total
-        guard isatty(STDERR_FILENO) != 0 else { return }
-        lines = ProgressLines { [weak self] in self?.barLine() }
+        drawsBar = live && isatty(STDERR_FILENO) != 0
+        guard live else { return }
+        lines = ProgressLines { [weak self] in self?.liveLine() }
     }
 
     func starting(index: Int, instance: SuiteInstance) {
         lines?.sync {
             done = index
             current = (instance.vnnlib as NSString).lastPathComponent
-            lines?.drawNow()
+            currentStart = ContinuousClock.now
+            if drawsBar { lines?.drawNow() }
         }
     }
 
@@ -133,34 +141,44 @@ final class SuiteProgress {
             if outcome.verdict == "sat" || outcome.verdict == "unsat" { self.solved += 1 }
             if outcome.resumed { self.resumed += 1 }
         }
-        guard let lines else {
+        if let lines {
+            lines.sync {
+                update()
+                if drawsBar { lines.drawNow() }
+            }
+        } else {
             update()
+        }
+        if !drawsBar {
             let source = outcome.resumed ? ", from the earlier run" : ""
             Diagnostics.note("[\(index + 1)/\(total)] \(outcome.instance.onnx) \(outcome.instance.vnnlib): \(outcome.verdict) (\(String(format: "%.2f", outcome.seconds)) s\(source))")
-            return
-        }
-        lines.sync {
-            update()
-            lines.drawNow()
         }
     }
 
     /// Runs `body` (which prints a results row) with the bar cleared, so that on a terminal the
     /// row does not land at the end of the bar's line; the next redraw puts the bar back below.
     func aboveBar(_ body: () -> Void) {
-        guard let lines else { return body() }
+        guard drawsBar, let lines else { return body() }
         lines.sync {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             body()
         }
     }
 
-    /// Stops the redrawing and leaves the final bar on its own line (terminal only).
+    /// Stops the timer and, on a terminal, leaves the final bar on its own line.
     func end() {
         guard let lines else { return }
         lines.stop()
         self.lines = nil
-        FileHandle.standardError.write(Data((barLine() + "\n").utf8))
+        if drawsBar { FileHandle.standardError.write(Data((barLine() + "\n").utf8)) }
+    }
+
+    /// What the timer draws: the bar, or in plain mode the running instance's state.
+    private func liveLine() -> String? {
+        if drawsBar { return barLine() }
+        guard let current else { return nil }
+        let seconds = (ContinuousClock.now - currentStart).seconds
+        return "[\(done + 1)/\(total)] \(current), \(String(format: "%.0f", seconds)) s: \(verification.snapshot().line)"
     }
 
     private func barLine() -> String {

@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// `--progress` on the commands that can run for minutes: lines on stderr while they run, stdout
-/// unchanged; `--no-progress` (and, by default, a stderr that is not a terminal) shows none.
+/// `--progress` on the commands that can run for minutes (`verify`, `suite`, `stability`,
+/// `compress`): lines on stderr while they run, stdout unchanged; `--no-progress` (and, by
+/// default, a stderr that is not a terminal) shows none.
 final class ProgressCLITests: XCTestCase {
     /// Progress lines start with the elapsed seconds: `    12 s  …`.
     private func progressLines(_ run: Invocation) -> [Substring] {
@@ -32,6 +33,24 @@ final class ProgressCLITests: XCTestCase {
         XCTAssertTrue(progressLines(hidden).isEmpty, hidden.summary)
         let piped = try invoke(arguments)
         XCTAssertTrue(progressLines(piped).isEmpty, "stderr is a pipe here: no lines by default; \(piped.summary)")
+    }
+
+    func testSuiteShowsTheRunningInstanceOnlyWhenAsked() throws {
+        let family = try CLI.shared().appendingPathComponent("benchmarks/mnistfc")
+        let list = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: list) }
+        try "onnx/mnist-net_256x4.onnx,vnnlib/prop_10_0.05.vnnlib,300\n".write(to: list, atomically: true, encoding: .utf8)
+        let arguments = ["suite", list.path, "--root", family.path, "--max-timeout", "3", "--threads", "1"]
+        let live = { (run: Invocation) in run.stderr.split(separator: "\n").filter { $0.hasPrefix("[1/1] prop_10_0.05.vnnlib, ") } }
+        let shown = try invoke(arguments + ["--progress"])
+        XCTAssertEqual(shown.status, 0, shown.summary)
+        XCTAssertGreaterThanOrEqual(live(shown).count, 3, shown.summary)
+        XCTAssertTrue(live(shown).contains { $0.contains("conjunctions refuted") }, shown.summary)
+        XCTAssertTrue(shown.stderr.contains("[1/1] onnx/mnist-net_256x4.onnx vnnlib/prop_10_0.05.vnnlib: "), shown.summary)
+        XCTAssertEqual(shown.lines.first, "onnx,vnnlib,timeout,verdict,time_s", shown.summary)
+        let plain = try invoke(arguments)
+        XCTAssertTrue(live(plain).isEmpty, plain.summary)
+        XCTAssertTrue(plain.stderr.contains("[1/1] onnx/mnist-net_256x4.onnx vnnlib/prop_10_0.05.vnnlib: "), plain.summary)
     }
 
     func testStabilityAndCompressShowTheDetectorsStepAndCounts() throws {
