@@ -61,17 +61,18 @@ struct ProgressOption: ParsableArguments {
 
 /// `verify`'s progress: the run's stage, conjunctions refuted and search work, with the time.
 final class VerifyProgressLines {
-    let progress = VerificationProgress()
-    private var lines: ProgressLines?
+    let progress: VerificationProgress
+    private let lines: ProgressLines
 
     init() {
-        let start = ContinuousClock.now
-        lines = ProgressLines { [progress] in
+        let progress = VerificationProgress(), start = ContinuousClock.now
+        self.progress = progress
+        lines = ProgressLines {
             String(format: "%6.0f s  ", (ContinuousClock.now - start).seconds) + progress.snapshot().line
         }
     }
 
-    func stop() { lines?.stop() }
+    func stop() { lines.stop() }
 }
 
 /// `stability`'s and `compress`'s progress while the detector classifies: its step and the counts

@@ -160,7 +160,6 @@ public struct SuiteRunner {
         let start = clock.now
         var outcome = SuiteOutcome(instance: instance, verdict: "error", seconds: 0, timeout: limit,
                                    published: groundTruth?.verdict(onnx: instance.onnx, vnnlib: instance.vnnlib))
-        options.progress?.update { $0 = .init(stage: .loading) }
         do {
             let network = try Network.load(contentsOf: resolve(instance.onnx))
             let specification = try VNNLibParser.parse(contentsOf: resolve(instance.vnnlib))
