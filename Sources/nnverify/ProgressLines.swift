@@ -11,7 +11,9 @@ import Verifier
 /// Drawing happens on a private serial queue; callers change what the line shows through
 /// ``sync(_:)``, so a redraw never sees half an update or interleaves with ``stop()``.
 final class ProgressLines: @unchecked Sendable {
-    let isTerminal = isatty(STDERR_FILENO) != 0
+    /// Whether stderr is a terminal: the one test of it that every progress display uses.
+    static let stderrIsTerminal = isatty(STDERR_FILENO) != 0
+    let isTerminal = ProgressLines.stderrIsTerminal
     private let queue = DispatchQueue(label: "nnverify.progress-lines")
     private let timer: DispatchSourceTimer
     private let text: () -> String?
@@ -56,7 +58,7 @@ struct ProgressOption: ParsableArguments {
 
     /// Whether to show progress: as asked, else only when stderr is a terminal (so the VNN-COMP
     /// scripts and pipes get none).
-    var wanted: Bool { progress ?? (isatty(STDERR_FILENO) != 0) }
+    var wanted: Bool { progress ?? ProgressLines.stderrIsTerminal }
 }
 
 /// `verify`'s progress: the run's stage, conjunctions refuted and search work, with the time.

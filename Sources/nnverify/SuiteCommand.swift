@@ -120,7 +120,7 @@ final class SuiteProgress {
 
     init(total: Int, live: Bool) {
         self.total = total
-        drawsBar = live && isatty(STDERR_FILENO) != 0
+        drawsBar = live && ProgressLines.stderrIsTerminal
         guard live else { return }
         lines = ProgressLines { [weak self] in self?.liveLine() }
     }
