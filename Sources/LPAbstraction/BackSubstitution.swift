@@ -12,6 +12,9 @@ struct ReLURelaxation {
     var upperIntercept: [Double]
     /// Whether each neuron is unstable (`l < 0 < u`): only those have a free lower slope.
     var isUnstable: [Bool]
+    /// Every slope and intercept is finite (not so for unbounded inputs), so that a zero
+    /// coefficient times any of them is zero.
+    var isFinite: Bool
 
     /// The relaxation for pre-activation bounds `x` (assignment already applied), with optional
     /// lower slopes for the unstable neurons (adaptive when `nil`).
@@ -41,6 +44,7 @@ struct ReLURelaxation {
                 }
             }
         }
+        isFinite = !upperSlope.contains { !$0.isFinite } && !upperIntercept.contains { !$0.isFinite }
     }
 }
 
@@ -216,12 +220,13 @@ struct BackSubstitutionContext {
                 L.withUnsafeBufferPointer { l in
                     d.bias.withUnsafeBufferPointer { bias in
                         opMag.withUnsafeBufferPointer { opMag in
+                            // No test for zero coefficients: a zero adds exact zeros, and the branch on
+                            // data costs more than the products it would skip.
                             for r in 0..<R {
                                 var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
                                 let lrow = l.baseAddress! + r * outSize
                                 for k in 0..<outSize {
                                     let lam = lrow[k]
-                                    if lam == 0 { continue }
                                     a += Swift.abs(lam) * opMag[k]
                                     let t = lam * bias[k]
                                     c += t
@@ -238,15 +243,13 @@ struct BackSubstitutionContext {
                     // Either summation order is covered by the slack (see ``SoundArithmetic``).
                     var nonzero = 0
                     let denseEnough = (R * outSize + 7) / 8
-                    for x in l where x != 0 {
-                        nonzero += 1
-                        if nonzero >= denseEnough { break }
-                    }
+                    for x in l { nonzero &+= x != 0 ? 1 : 0 }
                     d.weights.values.withUnsafeBufferPointer { w in
                         out.withUnsafeMutableBufferPointer { o in
                             if nonzero >= denseEnough {
-                                DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
-                                                       m: R, k: outSize, n: nIn, accumulate: old != nil)
+                                DenseProducts.multiplySkippingZeroColumns(l.baseAddress!, w.baseAddress!,
+                                                                          into: o.baseAddress!, m: R, k: outSize,
+                                                                          n: nIn, accumulate: old != nil)
                                 return
                             }
                             for r in 0..<R {
@@ -358,28 +361,45 @@ struct BackSubstitutionContext {
                         relaxation.upperIntercept.withUnsafeBufferPointer { ic in
                             L.withUnsafeBufferPointer { l in
                                 out.withUnsafeMutableBufferPointer { o in
+                                    let branchFree = perRow == nil && relaxation.isFinite
                                     for r in 0..<R {
                                         var a = 0.0, c = 0.0, cAbs = Swift.abs(constant[r])
                                         let base = r * outSize
-                                        for e in 0..<outSize {
-                                            let lam = l[base + e]
-                                            if lam == 0 { continue }
-                                            let v: Double
-                                            if lam >= 0 {
-                                                var slope = lo[e]
-                                                if let perRow, relaxation.isUnstable[e] {
-                                                    let alpha = perRow[rowIndex[r] * outSize + e]
-                                                    if alpha.isFinite { slope = Swift.min(Swift.max(alpha, 0), 1) }
-                                                }
-                                                v = lam * slope
-                                            } else {
-                                                v = lam * up[e]
-                                                let t = lam * ic[e]
+                                        if branchFree {
+                                            // The same products as below, without branches on the
+                                            // coefficients' signs (which a CPU cannot predict): one
+                                            // of `pos`, `neg` is zero, so each sum is the one term.
+                                            for e in 0..<outSize {
+                                                let lam = l[base + e]
+                                                let pos = Swift.max(lam, 0), neg = Swift.min(lam, 0)
+                                                let v = pos * lo[e] + neg * up[e]
+                                                let t = neg * ic[e]
                                                 c += t
                                                 cAbs += Swift.abs(t)
+                                                o[base + e] += v
+                                                a += Swift.abs(v) * m[e]
                                             }
-                                            o[base + e] += v
-                                            a += Swift.abs(v) * m[e]
+                                        } else {
+                                            for e in 0..<outSize {
+                                                let lam = l[base + e]
+                                                if lam == 0 { continue }
+                                                let v: Double
+                                                if lam >= 0 {
+                                                    var slope = lo[e]
+                                                    if let perRow, relaxation.isUnstable[e] {
+                                                        let alpha = perRow[rowIndex[r] * outSize + e]
+                                                        if alpha.isFinite { slope = Swift.min(Swift.max(alpha, 0), 1) }
+                                                    }
+                                                    v = lam * slope
+                                                } else {
+                                                    v = lam * up[e]
+                                                    let t = lam * ic[e]
+                                                    c += t
+                                                    cAbs += Swift.abs(t)
+                                                }
+                                                o[base + e] += v
+                                                a += Swift.abs(v) * m[e]
+                                            }
                                         }
                                         absolute[r] = a
                                         if c != 0 {
@@ -419,12 +439,9 @@ struct BackSubstitutionContext {
         for r in 0..<R {
             var value = constant[r], absolute = Swift.abs(constant[r])
             if let L = coefficients[0] {
-                var s = 0.0, rad = 0.0, a = 0.0
-                for e in 0..<n {
-                    let lam = L[r * n + e]
-                    s += lam * centre[e]
-                    rad += Swift.abs(lam) * radius[e]
-                    a += Swift.abs(lam) * magnitude[e]
+                let (s, rad, a) = L.withUnsafeBufferPointer { l in
+                    DenseProducts.centreRadiusSums(l.baseAddress! + r * n, centre: centre, radius: radius,
+                                                   magnitude: magnitude, count: n)
                 }
                 value += s - rad
                 absolute += a
@@ -449,14 +466,8 @@ struct BackSubstitutionContext {
             let (centre, radius, magnitude) = IntervalArithmetic.centreRadius(nodeBounds[p])
             L.withUnsafeBufferPointer { l in
                 for r in 0..<R {
-                    var s = 0.0, rad = 0.0, a = 0.0
-                    let row = l.baseAddress! + r * n
-                    for e in 0..<n {
-                        let lam = row[e]
-                        s += lam * centre[e]
-                        rad += Swift.abs(lam) * radius[e]
-                        a += Swift.abs(lam) * magnitude[e]
-                    }
+                    let (s, rad, a) = DenseProducts.centreRadiusSums(l.baseAddress! + r * n, centre: centre,
+                                                                    radius: radius, magnitude: magnitude, count: n)
                     value[r] += s - rad
                     absolute[r] += a
                 }

@@ -282,3 +282,80 @@ extension ConvolutionGeometry {
         }
     }
 }
+
+extension DenseProducts {
+    /// `(Σ a_i·c_i, Σ |a_i|·r_i, Σ |a_i|·m_i)` over `count` entries: a linear form `a` at a box in
+    /// centre-radius form (its value at the centre, its spread, and the magnitude for the rounding
+    /// bound). Four partial sums each, so that the additions do not wait on one another; the error
+    /// bounds of ``SoundArithmetic`` hold for every order of summation.
+    @inline(__always)
+    static func centreRadiusSums(_ a: UnsafePointer<Double>, centre c: UnsafePointer<Double>,
+                                 radius r: UnsafePointer<Double>, magnitude m: UnsafePointer<Double>,
+                                 count n: Int) -> (value: Double, spread: Double, magnitude: Double) {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
+        var g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            let a0 = a[i], a1 = a[i + 1], a2 = a[i + 2], a3 = a[i + 3]
+            s0 += a0 * c[i]; s1 += a1 * c[i + 1]; s2 += a2 * c[i + 2]; s3 += a3 * c[i + 3]
+            let b0 = Swift.abs(a0), b1 = Swift.abs(a1), b2 = Swift.abs(a2), b3 = Swift.abs(a3)
+            d0 += b0 * r[i]; d1 += b1 * r[i + 1]; d2 += b2 * r[i + 2]; d3 += b3 * r[i + 3]
+            g0 += b0 * m[i]; g1 += b1 * m[i + 1]; g2 += b2 * m[i + 2]; g3 += b3 * m[i + 3]
+            i += 4
+        }
+        while i < n {
+            let b = Swift.abs(a[i])
+            s0 += a[i] * c[i]
+            d0 += b * r[i]
+            g0 += b * m[i]
+            i += 1
+        }
+        return ((s0 + s1) + (s2 + s3), (d0 + d1) + (d2 + d3), (g0 + g1) + (g2 + g3))
+    }
+}
+
+extension DenseProducts {
+    /// ``multiply(_:_:into:m:k:n:accumulate:)`` without the columns of `a` that are zero in every
+    /// row, and the matching rows of `b`. In back-substitution these are the stably inactive
+    /// neurons (a ReLU slope of 0 on both sides): often half a layer, and as much of the product.
+    /// Leaving out terms that are exact zeros changes no entry's real value, and each entry is
+    /// then a sum of fewer terms, so the rounding bound for `k` terms still covers it.
+    static func multiplySkippingZeroColumns(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                                            into c: UnsafeMutablePointer<Double>,
+                                            m: Int, k: Int, n: Int, accumulate: Bool) {
+        // A few rows go by matrix-vector products, which a copy of `b` would cost as much as.
+        guard m > gemvRows else {
+            multiply(a, b, into: c, m: m, k: k, n: n, accumulate: accumulate)
+            return
+        }
+        var used = [UInt8](repeating: 0, count: k)
+        used.withUnsafeMutableBufferPointer { u in
+            for r in 0..<m {
+                let row = a + r * k
+                for j in 0..<k { u[j] |= row[j] != 0 ? 1 : 0 }
+            }
+        }
+        let kept = used.indices.filter { used[$0] != 0 }
+        // Gathering costs a copy of the kept part of `b` (and of `a`); below an eighth saved the
+        // product is not worth re-packing.
+        guard kept.count < k - k / 8 else {
+            multiply(a, b, into: c, m: m, k: k, n: n, accumulate: accumulate)
+            return
+        }
+        let q = kept.count
+        var compactA = [Double](repeating: 0, count: m * q)
+        var compactB = [Double](repeating: 0, count: q * n)
+        compactA.withUnsafeMutableBufferPointer { ca in
+            for r in 0..<m {
+                for (t, j) in kept.enumerated() { ca[r * q + t] = a[r * k + j] }
+            }
+        }
+        compactB.withUnsafeMutableBufferPointer { cb in
+            for (t, j) in kept.enumerated() {
+                (cb.baseAddress! + t * n).update(from: b + j * n, count: n)
+            }
+        }
+        multiply(compactA, compactB, into: c, m: m, k: q, n: n, accumulate: accumulate)
+    }
+}

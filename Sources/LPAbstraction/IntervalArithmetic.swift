@@ -17,14 +17,9 @@ enum IntervalArithmetic {
                 radius.withUnsafeBufferPointer { r in
                     magnitude.withUnsafeBufferPointer { a in
                         for i in 0..<m {
-                            var s = 0.0, rad = 0.0, abs = 0.0
-                            let base = i * n
-                            for j in 0..<n {
-                                let wij = w[base + j]
-                                s += wij * c[j]
-                                rad += Swift.abs(wij) * r[j]
-                                abs += Swift.abs(wij) * a[j]
-                            }
+                            let (s, rad, abs) = DenseProducts.centreRadiusSums(
+                                w.baseAddress! + i * n, centre: c.baseAddress!, radius: r.baseAddress!,
+                                magnitude: a.baseAddress!, count: n)
                             let b = d.bias[i]
                             let error = SoundArithmetic.dotError(absoluteSum: abs + Swift.abs(b), terms: 2 * n + 1)
                             lower[i] = SoundArithmetic.lower(s + b - rad, error: error)

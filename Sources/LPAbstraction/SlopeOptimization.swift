@@ -137,6 +137,8 @@ struct SlopeOptimizer {
     var lowerSlope: [Double]
     let upperSlope: [Double]
     let upperIntercept: [Double]
+    /// Every upper slope and intercept is finite (see ``ReLURelaxation/isFinite``).
+    let relaxationIsFinite: Bool
     /// Adaptive (DeepPoly) slope per ReLU node position, for resets.
     let adaptiveSlope: [Double]
     /// The parameters: flat positions (in a ReLU node) of the unstable neurons, and of their
@@ -156,6 +158,14 @@ struct SlopeOptimizer {
     let centre: [Double]
     let radius: [Double]
     let geometries: [Int: ConvolutionGeometry]
+    /// Per dense node read only by a ReLU: the outputs that matter (the ReLU is not stably
+    /// inactive there, or a split multiplier reads the pre-activation) and those rows of the
+    /// weights, gathered once per optimisation. Elsewhere a coefficient is always zero (slopes 0 on
+    /// both sides) and a value is never read, so both passes skip them: often half of each matrix,
+    /// which matrix-vector products read from memory at every step.
+    let liveRows: [Int: (rows: [Int], weights: [Double])]
+    /// Gathered coefficients or values of the live rows.
+    var liveScratch: [Double]
     /// Coefficient rows and forward values, one flat vector each.
     var lambda: [Double]
     var value: [Double]
@@ -232,6 +242,7 @@ struct SlopeOptimizer {
         lowerSlope = lower
         upperSlope = upper
         upperIntercept = intercept
+        relaxationIsFinite = !upper.contains { !$0.isFinite } && !intercept.contains { !$0.isFinite }
         parameterPosition = parameters
         preActivationPosition = preActivations
         self.betaPosition = betaPosition
@@ -242,6 +253,25 @@ struct SlopeOptimizer {
         self.beta = beta
         self.reluNodes = reluNodes
         self.geometries = geometries
+        var readers = [Int](repeating: 0, count: nodeCount)
+        for k in 1..<nodeCount { for p in network.nodes[k].inputs { readers[p] += 1 } }
+        let multiplied = Set(betaPosition)
+        var liveRows: [Int: (rows: [Int], weights: [Double])] = [:]
+        for k in 1..<nodeCount {
+            guard case .relu = network.nodes[k].operation else { continue }
+            let p = network.nodes[k].inputs[0]
+            guard readers[p] == 1, case .dense(let d) = network.nodes[p].operation else { continue }
+            let rows = (0..<network.nodes[k].size).filter {
+                upper[offset[k] + $0] != 0 || lower[offset[k] + $0] != 0 || multiplied.contains(offset[p] + $0)
+            }
+            guard rows.count < d.weights.rows - d.weights.rows / 8 else { continue }
+            let n = d.weights.columns
+            var weights = [Double](repeating: 0, count: rows.count * n)
+            for (t, i) in rows.enumerated() { weights[(t * n)..<((t + 1) * n)] = d.weights.values[(i * n)..<((i + 1) * n)] }
+            liveRows[p] = (rows, weights)
+        }
+        self.liveRows = liveRows
+        liveScratch = [Double](repeating: 0, count: liveRows.values.map(\.rows.count).max() ?? 0)
         (centre, radius, _) = IntervalArithmetic.centreRadius(nodeBounds[0])
         lambda = [Double](repeating: 0, count: total)
         value = lambda
@@ -359,9 +389,20 @@ struct SlopeOptimizer {
                     reached[p] = true
                     let target = lam + offset[p]
                     for k in 0..<size where row[k] != 0 { constant += row[k] * d.bias[k] }
-                    d.weights.values.withUnsafeBufferPointer { w in
-                        DenseProducts.multiply(UnsafePointer(row), w.baseAddress!, into: target,
-                                               m: 1, k: size, n: d.weights.columns, accumulate: true)
+                    if let live = liveRows[j] {
+                        let q = live.rows.count
+                        liveScratch.withUnsafeMutableBufferPointer { gathered in
+                            for (t, k) in live.rows.enumerated() { gathered[t] = row[k] }
+                            live.weights.withUnsafeBufferPointer { w in
+                                DenseProducts.multiply(gathered.baseAddress!, w.baseAddress!, into: target,
+                                                       m: 1, k: q, n: d.weights.columns, accumulate: true)
+                            }
+                        }
+                    } else {
+                        d.weights.values.withUnsafeBufferPointer { w in
+                            DenseProducts.multiply(UnsafePointer(row), w.baseAddress!, into: target,
+                                                   m: 1, k: size, n: d.weights.columns, accumulate: true)
+                        }
                     }
                 case .convolution(let conv):
                     let p = node.inputs[0]
@@ -391,12 +432,19 @@ struct SlopeOptimizer {
                     reached[p] = true
                     let target = lam + offset[p]
                     let base = offset[j]
-                    for e in 0..<size {
+                    // Branch-free (the signs of `l` are unpredictable): one of `pos`, `neg` is
+                    // zero, so each sum gets exactly the term a branch would have chosen.
+                    for e in 0..<size where relaxationIsFinite {
                         let l = row[e]
-                        if l == 0 { continue }
+                        let pos = Swift.max(l, 0), neg = Swift.min(l, 0)
+                        target[e] += pos * lowerSlope[base + e] + neg * upperSlope[base + e]
+                        constant += neg * upperIntercept[base + e]
+                    }
+                    for e in 0..<size where !relaxationIsFinite {
+                        let l = row[e]
                         if l > 0 {
                             target[e] += l * lowerSlope[base + e]
-                        } else {
+                        } else if l < 0 {
                             target[e] += l * upperSlope[base + e]
                             constant += l * upperIntercept[base + e]
                         }
@@ -442,6 +490,18 @@ struct SlopeOptimizer {
                     break
                 case .dense(let d):
                     let x = z + offset[node.inputs[0]]
+                    if let live = liveRows[k] {
+                        let q = live.rows.count
+                        for i in 0..<size { out[i] = 0 }
+                        liveScratch.withUnsafeMutableBufferPointer { gathered in
+                            live.weights.withUnsafeBufferPointer { w in
+                                DenseProducts.multiplyVector(w.baseAddress!, UnsafePointer(x), into: gathered.baseAddress!,
+                                                             m: q, n: d.weights.columns, accumulate: false)
+                            }
+                            for (t, i) in live.rows.enumerated() { out[i] = d.bias[i] + gathered[t] }
+                        }
+                        break
+                    }
                     for i in 0..<size { out[i] = d.bias[i] }
                     d.weights.values.withUnsafeBufferPointer { w in
                         DenseProducts.multiplyVector(w.baseAddress!, UnsafePointer(x), into: out,
@@ -766,8 +826,9 @@ struct BatchSlopeOptimizer {
                     }
                     d.weights.values.withUnsafeBufferPointer { w in
                         out.withUnsafeMutableBufferPointer { o in
-                            DenseProducts.multiply(l.baseAddress!, w.baseAddress!, into: o.baseAddress!,
-                                                   m: R, k: size, n: n, accumulate: true)
+                            DenseProducts.multiplySkippingZeroColumns(l.baseAddress!, w.baseAddress!,
+                                                                      into: o.baseAddress!, m: R, k: size, n: n,
+                                                                      accumulate: true)
                         }
                     }
                 }

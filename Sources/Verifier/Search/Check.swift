@@ -61,6 +61,9 @@ final class Theory {
         var refutedBySplits = false
         /// The refutation used an ancestor's intermediate bounds (none were computed here).
         var refutedByParentBounds = false
+        /// Steps of slope and split-multiplier optimisation this evaluation ran (each one a
+        /// backward and a forward pass of one objective).
+        var optimizerSteps = 0
 
         /// The best (largest) margin; `-∞` when the conjunction has no output constraint.
         var bestMargin: Double { margins.max() ?? -.infinity }
@@ -102,6 +105,7 @@ final class Theory {
                   warmStart: SplitOptimum? = nil) -> Evaluation {
         var warmStart = warmStart
         var settled: [Bool]?
+        var quickSteps = 0
         if problem.constraintsAreAlternatives, let parent, let assignment, assignment.refines(parent.assignment),
            parent.refuted.count == problem.outputConstraints.count {
             settled = parent.refuted
@@ -117,6 +121,7 @@ final class Theory {
                 quick.refutedByParentBounds = true
                 return quick
             }
+            quickSteps = quick.optimizerSteps
             warmStart = quick.splitOptimum ?? warmStart
             if problem.constraintsAreAlternatives { settled = quick.refutedConstraints }
         }
@@ -139,8 +144,11 @@ final class Theory {
             bounds = propagator.optimizedRootBounds(box: box, iterations: intermediateSlopeIterations,
                                                     deadline: intermediateDeadline)
         }
-        return judge(bounds: bounds, box: box, assignment: assignment, slopeIterations: slopeIterations,
-                     deadline: deadline, optimizingSplits: optimizingSplits, warmStart: warmStart, settled: settled)
+        var evaluation = judge(bounds: bounds, box: box, assignment: assignment, slopeIterations: slopeIterations,
+                               deadline: deadline, optimizingSplits: optimizingSplits, warmStart: warmStart,
+                               settled: settled)
+        evaluation.optimizerSteps += quickSteps
+        return evaluation
     }
 
     /// What sound bounds `bounds` over `box` ∧ `assignment` (possibly an ancestor's, which are
@@ -178,10 +186,12 @@ final class Theory {
         func open() -> [Int] {
             lowers.indices.filter { !refutedConstraints[$0] }.sorted { margin($0) > margin($1) }
         }
+        var steps = 0
         func evaluation(refuted: Bool, focus: Int? = nil) -> Evaluation {
             let margins = lowers.indices.map(margin)
             return Evaluation(bounds: bounds, margins: margins, refuted: refuted, refutedConstraints: refutedConstraints,
-                              focusConstraint: focus ?? margins.indices.max { margins[$0] < margins[$1] } ?? 0)
+                              focusConstraint: focus ?? margins.indices.max { margins[$0] < margins[$1] } ?? 0,
+                              optimizerSteps: steps)
         }
         for k in lowers.indices where !refutedConstraints[k] { _ = refutes(k) }
         if settlesAll() { return evaluation(refuted: true) }
@@ -225,6 +235,7 @@ final class Theory {
                     optimizingSplits: true, initialBetas: warm?.betas, abandoningUnreachable: true,
                     knownDefaultBound: adaptiveLowers[k])
                 lowers[k] = max(lowers[k], optimized.bound)
+                steps += optimized.iterations
                 optimum = optimized.betas.map { SplitOptimum(constraint: k, slopes: optimized.slopes, betas: $0) } ?? warm
                 if !refutes(k) {
                     var result = evaluation(refuted: false, focus: alternatives ? open().last : k)
@@ -247,6 +258,7 @@ final class Theory {
                     outputCoefficients: constraints[k].coefficients, box: box, assignment: assignment, bounds: bounds,
                     iterations: slopeIterations, deadline: deadline, stopAbove: constraints[k].rhs)
                 lowers[k] = max(lowers[k], optimized.bound)
+                steps += optimized.iterations
                 optimizedSlopes[k] = optimized.slopes
                 if refutes(k), settlesAll() { return evaluation(refuted: true) }
             }

@@ -28,6 +28,7 @@ extension SolverState {
                                          optimizingSplits: options.splitMultipliersBeforeLP || !lpAtInnerNodes,
                                          warmStart: nearestSplitOptimum())
             lastBoundSeconds = boundClock.seconds
+            stats.optimizerSteps += evaluation.optimizerSteps
             if let optimum = evaluation.splitOptimum { splitOptimumAtLevel[trail.decisionLevel] = optimum }
             if evaluation.refuted {
                 if evaluation.refutedBySplits { stats.splitRefutations += 1 }

@@ -39,6 +39,9 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// Search nodes that bounds left open and the optimised split multipliers (beta-CROWN)
     /// refuted, without an LP.
     public var splitRefutations = 0
+    /// Steps of slope and split-multiplier optimisation at search nodes (each a backward and a
+    /// forward pass of one objective through the network).
+    public var optimizerSteps = 0
     /// Search nodes refuted with their nearest ancestor's intermediate bounds, before their own
     /// were computed.
     public var parentBoundRefutations = 0
@@ -94,6 +97,7 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         jointFallbacks += other.jointFallbacks
         lpAbandoned += other.lpAbandoned
         splitRefutations += other.splitRefutations
+        optimizerSteps += other.optimizerSteps
         parentBoundRefutations += other.parentBoundRefutations
         lpUnproductive += other.lpUnproductive
         innerLPChecks += other.innerLPChecks
