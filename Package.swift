@@ -33,13 +33,16 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // GLPK calls with an error hook, so that an internal check GLPK fails comes back as an
+        // error code instead of ending the process (see include/glpk_guard.h).
+        .target(name: "CGLPKGuard", dependencies: ["CGLPK"], linkerSettings: [.linkedLibrary("glpk")]),
         .target(name: "FileInput", dependencies: ["CZlib"]),
         .target(
             name: "Network",
             dependencies: ["FileInput", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "VNNLib", dependencies: ["FileInput"]),
-        .target(name: "LPAbstraction", dependencies: ["CGLPK", "CBLAS", "Network"]),
+        .target(name: "LPAbstraction", dependencies: ["CGLPK", "CGLPKGuard", "CBLAS", "Network"]),
         .target(name: "Verifier", dependencies: ["Network", "VNNLib", "LPAbstraction", "Compression"]),
         .target(name: "Compression", dependencies: ["Network", "LPAbstraction"]),
         .executableTarget(

@@ -345,6 +345,9 @@ enum GLPKBranchAndBoundOutcome: Equatable {
     case timeout
     /// GLPK failed; nothing was learnt.
     case failed(String)
+    /// GLPK failed one of its internal checks (``GLPKGuard``): the problem object is unusable and
+    /// must not be deleted.
+    case aborted
 }
 
 /// `glp_intopt` under a deadline, each integer-feasible solution's input part handed to a
@@ -384,11 +387,12 @@ enum GLPKBranchAndBound {
         glp_init_smcp(&simplex)
         simplex.msg_lev = GLP_MSG_OFF
         simplex.tm_lim = ms
-        var lpCode = glp_simplex(problem, &simplex)
+        var lpCode = GLPKGuard.simplex(problem, &simplex)
         if lpCode == GLP_EBADB || lpCode == GLP_ESING || lpCode == GLP_ECOND {
             glp_adv_basis(problem, 0)
-            lpCode = glp_simplex(problem, &simplex)
+            lpCode = GLPKGuard.simplex(problem, &simplex)
         }
+        if lpCode == GLPKGuard.aborted { return .aborted }
         if lpCode == GLP_ETMLIM { return .timeout }
         if lpCode != 0 { return .failed("glp_simplex returned error code \(lpCode) on the MILP relaxation") }
         if glp_get_status(problem) != GLP_OPT {
@@ -430,7 +434,8 @@ enum GLPKBranchAndBound {
                 glp_ios_terminate(tree)
             }
         }
-        let code = glp_intopt(problem, &parameters)
+        let code = GLPKGuard.intopt(problem, &parameters)
+        if code == GLPKGuard.aborted { return .aborted }
         if context.harvested { return .harvested }
         if context.timedOut || code == GLP_ETMLIM { return .timeout }
         if code != 0 && code != GLP_ESTOP { return .failed("glp_intopt returned error code \(code)") }

@@ -23,7 +23,7 @@ extension BoundPropagator {
             if let deadline, ContinuousClock.now >= deadline { break }
             // One LP for the whole run, warm-started across layers.
             do {
-                if let lp { lp.update(bounds: current, assignment: fixed) } else {
+                if let lp, !lp.isBroken { lp.update(bounds: current, assignment: fixed) } else {
                     lp = try LPRelaxation(network: network, box: box, bounds: current, assignment: fixed)
                 }
             } catch {

@@ -62,6 +62,10 @@ public final class LPRelaxation {
     private var assignment: PhaseAssignment
     /// The contradicting ReLU layer when the bounds themselves are infeasible.
     private var trivialInfeasibleLayer: Int?
+    /// GLPK failed one of its internal checks inside a call on this LP (`CGLPKGuard`): the
+    /// problem object is in an unknown state, so every later solve reports `.failed` and the
+    /// object is never touched again (not even deleted). Owners build a new LP instead.
+    public private(set) var isBroken = false
     /// Whether solves start with the primal simplex rather than the dual one. Bound tightening
     /// changes only the objective between solves, so the last optimal basis stays primal feasible
     /// and the primal simplex continues from it, where the dual simplex would first have to
@@ -108,7 +112,7 @@ public final class LPRelaxation {
     }
 
     deinit {
-        glp_delete_prob(problem)
+        if !isBroken { glp_delete_prob(problem) }
     }
 
     // MARK: Building
@@ -293,6 +297,7 @@ extension LPRelaxation {
     }
 
     private func solve(objective: [(Int, Double)], deadline: ContinuousClock.Instant?) -> LPOutcome {
+        if isBroken { return .failed("GLPK failed an internal check on this LP earlier") }
         if let layer = trivialInfeasibleLayer {
             return .infeasible(conflict: fixedNeurons(throughLayer: layer))
         }
@@ -321,7 +326,11 @@ extension LPRelaxation {
                 if ms <= 0 { return .timeout }
                 parameters.tm_lim = Int32(clamping: ms)
             }
-            code = glp_simplex(problem, &parameters)
+            code = GLPKGuard.simplex(problem, &parameters)
+            if code == GLPKGuard.aborted {
+                isBroken = true
+                return .failed("GLPK failed an internal check in glp_simplex")
+            }
             if code == GLP_EBADB || code == GLP_ESING || code == GLP_ECOND {
                 // The warm basis went bad (e.g. after many updates): start from an advanced basis.
                 glp_adv_basis(problem, 0)
@@ -369,8 +378,9 @@ extension LPRelaxation {
 
     /// Makes `basis` the starting basis of the next solve. A hint only: GLPK adjusts each
     /// non-basic status to the current bounds, a basis of another shape is ignored, and one that
-    /// turns out singular is replaced as any bad warm basis is; the value a solve reports never
-    /// depends on where the simplex started.
+    /// turns out singular is replaced as any bad warm basis is (or, where GLPK's factorisation
+    /// fails an internal check on it, the LP reports `.failed` and ``isBroken``); the value a
+    /// solve reports never depends on where the simplex started.
     public func restore(_ basis: Basis) {
         guard basis.rows.count == Int(glp_get_num_rows(problem)), basis.columns.count == Int(glp_get_num_cols(problem)) else { return }
         for (i, stat) in basis.rows.enumerated() { glp_set_row_stat(problem, Int32(i + 1), Int32(stat)) }
@@ -456,8 +466,10 @@ extension LPRelaxation {
     /// then checks `y = ±π` rigorously. Tries the whole phase-1 objective and single violated rows.
     private func certifyInfeasibility() -> LPOutcome {
         let m = model.rowCount
-        if glp_bf_exists(problem) == 0 && glp_factorize(problem) != 0 {
-            return .failed("LP infeasible, but its basis could not be factorised for a certificate")
+        if glp_bf_exists(problem) == 0 {
+            let code = GLPKGuard.factorize(problem)
+            if code == GLPKGuard.aborted { isBroken = true }
+            if code != 0 { return .failed("LP infeasible, but its basis could not be factorised for a certificate") }
         }
         var violated: [(position: Int, sign: Double, amount: Double)] = []
         for k in 1...Swift.max(m, 1) where k <= m {

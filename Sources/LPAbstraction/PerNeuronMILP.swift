@@ -51,14 +51,18 @@ final class NeuronMILP {
         model.load(into: problem)
     }
 
+    /// GLPK failed an internal check on this problem (``GLPKGuard``): it is never used or deleted again.
+    private var isBroken = false
+
     deinit {
-        glp_delete_prob(problem)
+        if !isBroken { glp_delete_prob(problem) }
     }
 
     /// Maximises (or minimises) the pre-activation of neuron `index` of the layer. Every integer
     /// solution's input part goes to `onSolution`; when it returns `true` the search stops there.
     func solve(_ index: Int, maximize: Bool, deadline: ContinuousClock.Instant,
                onSolution: @escaping ([Double]) -> Bool) -> NeuronMILPOutcome {
+        if isBroken { return .failed("GLPK failed an internal check on this MILP earlier") }
         if let objectiveColumn { glp_set_obj_coef(problem, Int32(objectiveColumn), 0) }
         objectiveColumn = firstColumn + index
         glp_set_obj_coef(problem, Int32(firstColumn + index), 1)
@@ -68,6 +72,9 @@ final class NeuronMILP {
         case .finished: return .finished(optimum: glp_mip_status(problem) == GLP_OPT ? glp_mip_obj_val(problem) : nil)
         case .timeout: return .timeout
         case .failed(let reason): return .failed(reason)
+        case .aborted:
+            isBroken = true
+            return .failed("GLPK failed an internal check")
         }
     }
 }

@@ -89,7 +89,7 @@ final class StabilityCertifier {
             let outcome: LPOutcome
             let lp: LayerBoundLP
             do {
-                if let cached = lps[neuron.layer] {
+                if let cached = lps[neuron.layer], !cached.lp.isBroken {
                     lp = cached
                     lp.update(bounds: bounds, assignment: assignment)
                 } else {

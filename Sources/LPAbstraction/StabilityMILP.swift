@@ -85,8 +85,11 @@ final class StabilityMILP {
         for r in indicatorColumns { glp_set_obj_coef(problem, Int32(r), 1) }
     }
 
+    /// GLPK failed an internal check on this problem (``GLPKGuard``): it is never used or deleted again.
+    private var isBroken = false
+
     deinit {
-        glp_delete_prob(problem)
+        if !isBroken { glp_delete_prob(problem) }
     }
 
     /// The neurons the model can leave out (``GLPKNetworkModel/leftOut``): those stably inactive
@@ -116,12 +119,16 @@ final class StabilityMILP {
     /// rigorous witness; on the first that does, the search stops (`.harvested`) so the caller can
     /// drop refuted candidates.
     func solve(deadline: ContinuousClock.Instant, onSolution: @escaping ([Double]) -> Bool) -> StabilityMILPOutcome {
+        if isBroken { return .failed("GLPK failed an internal check on this MILP earlier") }
         switch GLPKBranchAndBound.solve(problem, inputSize: inputSize, deadline: deadline, harvestRelaxations: true,
                                         onSolution: onSolution) {
         case .harvested: return .harvested
         case .finished: return .exhausted
         case .timeout: return .timeout
         case .failed(let reason): return .failed(reason)
+        case .aborted:
+            isBroken = true
+            return .failed("GLPK failed an internal check")
         }
     }
 }

@@ -33,7 +33,8 @@ extension Theory {
     /// Nil when it cannot be built (e.g. unbounded variables); nothing is concluded then.
     func relaxation(box: Box, bounds: NetworkBounds, assignment: PhaseAssignment?) -> LPRelaxation? {
         let assignment = assignment ?? PhaseAssignment(network: network)
-        if let holder = lpState as? LPHolder, holder.box == box {
+        // An LP that GLPK broke (``LPRelaxation/isBroken``) is replaced by a fresh one.
+        if let holder = lpState as? LPHolder, holder.box == box, !holder.relaxation.isBroken {
             holder.relaxation.update(bounds: bounds, assignment: assignment)
             return holder.relaxation
         }
