@@ -36,6 +36,8 @@ let package = Package(
         // GLPK calls with an error hook, so that an internal check GLPK fails comes back as an
         // error code instead of ending the process (see include/glpk_guard.h).
         .target(name: "CGLPKGuard", dependencies: ["CGLPK"], linkerSettings: [.linkedLibrary("glpk")]),
+        // mallopt, which Swift's Glibc module lacks (see Sources/nnverify/Allocator.swift).
+        .target(name: "CAllocator"),
         .target(name: "FileInput", dependencies: ["CZlib"]),
         .target(
             name: "Network",
@@ -48,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "nnverify",
             dependencies: [
-                "Network", "VNNLib", "LPAbstraction", "Verifier", "Compression",
+                "Network", "VNNLib", "LPAbstraction", "Verifier", "Compression", "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -41,10 +41,8 @@ enum IntervalArithmetic {
         lower.reserveCapacity(count)
         upper.reserveCapacity(count)
         let geometry = ConvolutionGeometry(conv)
-        let s = geometry.forward(centre, weights: conv.weights)
-        let absWeights = conv.weights.map { Swift.abs($0) }
-        let rad = geometry.forward(radius, weights: absWeights)
-        let abs = geometry.forward(magnitude, weights: absWeights)
+        let (s, rad, abs) = geometry.centreRadiusSums(centre: centre, radius: radius, magnitude: magnitude,
+                                                      weights: conv.weights)
         let perChannel = count / conv.outChannels
         for o in 0..<count {
             let b = conv.bias[o / perChannel]

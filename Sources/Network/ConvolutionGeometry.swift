@@ -101,6 +101,52 @@ public struct ConvolutionGeometry: Sendable {
         }
     }
 
+    /// The three sums of a convolution over a box in centre-radius form, in one pass over the
+    /// taps: `Σ w·c`, `Σ |w|·r` and `Σ |w|·a` per output (no bias), for the centre `c`, radius `r`
+    /// and magnitude `a` of the input box. Each sum runs in the order of ``forward(_:weights:bias:)``.
+    public func centreRadiusSums(centre: [Double], radius: [Double], magnitude: [Double],
+                                 weights: [Double]) -> (centre: [Double], radius: [Double], magnitude: [Double]) {
+        var s = [Double](repeating: 0, count: outputSize), rad = s, mag = s
+        weights.withUnsafeBufferPointer { w in
+            centre.withUnsafeBufferPointer { c in
+                radius.withUnsafeBufferPointer { r in
+                    magnitude.withUnsafeBufferPointer { a in
+                        for m in 0..<outC {
+                            let g = m / outPerGroup
+                            for oh in 0..<outH {
+                                for ow in 0..<outW {
+                                    var sc = 0.0, sr = 0.0, sa = 0.0
+                                    for ci in 0..<cpg {
+                                        let channel = g * cpg + ci
+                                        for kh in 0..<kH {
+                                            let ih = inputRow(oh, kernelRow: kh)
+                                            if ih < 0 || ih >= inH { continue }
+                                            let wRow = ((m * cpg + ci) * kH + kh) * kW
+                                            let xRow = (channel * inH + ih) * inW
+                                            for kw in 0..<kW {
+                                                let iw = inputColumn(ow, kernelColumn: kw)
+                                                if iw < 0 || iw >= inW { continue }
+                                                let wv = w[wRow + kw], aw = Swift.abs(wv)
+                                                sc += wv * c[xRow + iw]
+                                                sr += aw * r[xRow + iw]
+                                                sa += aw * a[xRow + iw]
+                                            }
+                                        }
+                                    }
+                                    let o = (m * outH + oh) * outW + ow
+                                    s[o] = sc
+                                    rad[o] = sr
+                                    mag[o] = sa
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (s, rad, mag)
+    }
+
     /// Adds the transposed convolution of one coefficient row `lambda` (length ``outputSize``)
     /// into `target` (length ``inputSize``): every entry of `lambda` is scattered back over the
     /// input window that produced it, weighted by the kernel. Zero entries are skipped.

@@ -20,4 +20,9 @@ struct NNVerifyCommand: ParsableCommand {
             StabilityCommand.self,
         ]
     )
+
+    static func main() {
+        Allocator.keepFreedMemory()
+        main(nil)
+    }
 }

@@ -52,4 +52,32 @@ final class ConvolutionSemanticsTests: XCTestCase {
         let output = try evaluate(conv, image + image.map { 10 * $0 })
         XCTAssertEqual(output, image.map { 2 * $0 + 0.5 } + image.map { 30 * $0 - 1 })
     }
+
+    /// The fused centre-radius sums (interval bounds of a convolution) are, to the bit, the three
+    /// separate convolutions they replace: the same products in the same order.
+    func testCentreRadiusSumsEqualThreeForwardPasses() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53) * 2 - 1
+        }
+        let shape = [4, 7, 6]
+        let inputCount = shape.reduce(1, *)
+        for (groups, strides, pads, dilations) in [(1, (1, 1), (0, 0, 0, 0), (1, 1)), (2, (2, 1), (1, 0, 2, 1), (1, 2))] {
+            let outChannels = 6
+            let weights = (0..<(outChannels * (shape[0] / groups) * 3 * 2)).map { _ in next() }
+            let conv = Convolution(weights: weights, bias: [Double](repeating: 0, count: outChannels), inputShape: shape,
+                                   outChannels: outChannels, kernel: (3, 2), strides: strides, pads: pads,
+                                   dilations: dilations, groups: groups)
+            let geometry = ConvolutionGeometry(conv)
+            let centre = (0..<inputCount).map { _ in next() }
+            let radius = (0..<inputCount).map { _ in Swift.abs(next()) }
+            let magnitude = centre.indices.map { Swift.abs(centre[$0]) + radius[$0] }
+            let sums = geometry.centreRadiusSums(centre: centre, radius: radius, magnitude: magnitude, weights: weights)
+            let absWeights = weights.map { Swift.abs($0) }
+            XCTAssertEqual(sums.centre, geometry.forward(centre, weights: weights))
+            XCTAssertEqual(sums.radius, geometry.forward(radius, weights: absWeights))
+            XCTAssertEqual(sums.magnitude, geometry.forward(magnitude, weights: absWeights))
+        }
+    }
 }

@@ -1,0 +1,15 @@
+#include "allocator_settings.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+int nnv_keep_freed_memory(int mmap_threshold, int trim_threshold) {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 && mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1;
+#else
+    (void)mmap_threshold;
+    (void)trim_threshold;
+    return 0;
+#endif
+}
