@@ -14,10 +14,17 @@ static void jump_back(void *info) {
 }
 
 /* GLPK prints its error message before calling the hook; stdout carries results, so its terminal
- * output goes to stderr. Returning non-zero tells GLPK the text was handled. */
+ * output goes to stderr, each line marked as GLPK's. Returning non-zero tells GLPK the text was
+ * handled. */
+static _Thread_local int at_line_start = 1;
+
 static int to_stderr(void *info, const char *text) {
     (void)info;
-    fputs(text, stderr);
+    for (const char *c = text; *c != '\0'; c++) {
+        if (at_line_start) fputs("glpk: ", stderr);
+        fputc(*c, stderr);
+        at_line_start = *c == '\n';
+    }
     return 1;
 }
 
@@ -32,6 +39,8 @@ static int to_stderr(void *info, const char *text) {
             active_frame = outer;                                             \
             glp_error_hook(NULL, NULL);                                       \
             glp_term_out(terminal); /* the error path switched it on */       \
+            fputs("glpk: recovered: the call fails instead of ending the "    \
+                  "process, and this LP is not used again\n", stderr);        \
             return NNV_GLPK_ABORTED;                                          \
         }                                                                     \
         active_frame = &frame;                                                \
