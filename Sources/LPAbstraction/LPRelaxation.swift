@@ -198,7 +198,7 @@ extension LPRelaxation {
     private func addConstraint(start: Int, coefficients: [Double], rhs: Double, depth: Int) {
         let entries = coefficients.enumerated().map { (start + $0.offset, $0.element) }
         let i = model.appendRow(entries, lower: -.infinity, upper: rhs, depth: depth)
-        guard trivialInfeasibleLayer == nil else { return }
+        guard trivialInfeasibleLayer == nil, !isBroken else { return }
         glp_add_rows(problem, 1)
         model.setRow(i, in: problem)
     }
@@ -207,6 +207,7 @@ extension LPRelaxation {
     /// `bounds` must be sound for the LP's box and the new `assignment`.
     public func update(bounds: NetworkBounds, assignment: PhaseAssignment) {
         precondition(bounds.nodes.count == network.nodes.count, "update needs per-node bounds")
+        guard !isBroken else { return }
         self.bounds = bounds
         self.assignment = assignment
         if bounds.isInfeasible {
@@ -283,7 +284,7 @@ extension LPRelaxation {
     /// row tightened, i.e. how much that neuron's relaxation costs the bound. Heuristics only
     /// (branching), never a proof; empty when the LP does not model the layer.
     public func triangleDuals(layer: Int) -> [Double] {
-        guard trivialInfeasibleLayer == nil, layer < reluRows.count else { return [] }
+        guard trivialInfeasibleLayer == nil, !isBroken, layer < reluRows.count else { return [] }
         return reluRows[layer].map { rows in
             rows.slopeEntry < 0 || !model.rowUpper[rows.second].isFinite ? 0 : glp_get_row_dual(problem, Int32(rows.second))
         }
@@ -292,7 +293,7 @@ extension LPRelaxation {
     /// The value of the last solution's variables for one node (GLPK's floating-point primal):
     /// heuristics only (the search branches on where the relaxation is slack), never a proof.
     public func primalValues(ofNode k: Int) -> [Double] {
-        guard trivialInfeasibleLayer == nil, k <= model.lastNode else { return [] }
+        guard trivialInfeasibleLayer == nil, !isBroken, k <= model.lastNode else { return [] }
         return (0..<network.nodes[k].size).map { glp_get_col_prim(problem, Int32(model.columnStart[k] + $0)) }
     }
 
@@ -371,6 +372,7 @@ extension LPRelaxation {
 
     /// The current basis, to warm-start a later solve of a nearby LP (a branch's sibling) from it.
     public func basis() -> Basis {
+        guard !isBroken else { return Basis(rows: [], columns: []) }
         let m = Int(glp_get_num_rows(problem)), n = Int(glp_get_num_cols(problem))
         return Basis(rows: (0..<m).map { UInt8(glp_get_row_stat(problem, Int32($0 + 1))) },
                      columns: (0..<n).map { UInt8(glp_get_col_stat(problem, Int32($0 + 1))) })
@@ -382,7 +384,7 @@ extension LPRelaxation {
     /// fails an internal check on it, the LP reports `.failed` and ``isBroken``); the value a
     /// solve reports never depends on where the simplex started.
     public func restore(_ basis: Basis) {
-        guard basis.rows.count == Int(glp_get_num_rows(problem)), basis.columns.count == Int(glp_get_num_cols(problem)) else { return }
+        guard !isBroken, basis.rows.count == Int(glp_get_num_rows(problem)), basis.columns.count == Int(glp_get_num_cols(problem)) else { return }
         for (i, stat) in basis.rows.enumerated() { glp_set_row_stat(problem, Int32(i + 1), Int32(stat)) }
         for (j, stat) in basis.columns.enumerated() { glp_set_col_stat(problem, Int32(j + 1), Int32(stat)) }
     }
