@@ -4,10 +4,12 @@
 # bench/results/FAMILY/LABEL.csv, and instances that some earlier chunk already ran are skipped.
 # `bench/summarize.py --results FAMILY` merges the chunks into the family's row of BENCHMARKS.md.
 #
-# usage: bench/full_limits.sh FAMILY LABEL [--only LIST] [--limit N] [nnverify suite options]
+# usage: bench/full_limits.sh FAMILY LABEL [--only LIST] [--limit N] [--set NAME] [nnverify suite options]
 #   LABEL      names the chunk (e.g. s16, the session), so a table can say which binary ran what
 #   --only F   runs only the instances of F (lines as in the family's instances.csv), in F's order
 #   --limit N  runs at most N instances (the first not run yet)
+#   --set NAME keeps the chunk apart, in bench/results/FAMILY/NAME/, for runs under other
+#              conditions (e.g. `--set threads2 --threads 2`); `summarize.py --results FAMILY/NAME`
 #   --threads defaults to 1: two chunks can then run side by side on the 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,21 +19,23 @@ label=$2
 shift 2
 only=""
 limit=0
+set_name=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=$2; shift 2 ;;
     --limit) limit=$2; shift 2 ;;
+    --set) set_name=$2; shift 2 ;;
     *) break ;;
   esac
 done
 threads=(--threads 1)
 for a in "$@"; do [ "$a" = --threads ] && threads=(); done
 
-results=bench/results/$family
+results=bench/results/$family${set_name:+/$set_name}
 mkdir -p "$results" out/bench
 out=$results/$label.csv
 [ -e "$out" ] && { echo "full_limits.sh: $out exists; pick another label" >&2; exit 1; }
-list=out/bench/$family.$label.instances.csv
+list=out/bench/$family${set_name:+.$set_name}.$label.instances.csv
 # Instances already in some chunk (matched by onnx and vnnlib path) are not run again.
 python3 - "$dir/instances.csv" "${only:-$dir/instances.csv}" "$results" "$limit" > "$list" <<'PY'
 import csv, glob, os, sys
@@ -51,6 +55,6 @@ count=$(wc -l < "$list")
 [ "$count" -gt 0 ] || { echo "full_limits.sh: every instance asked for has run already" >&2; exit 0; }
 echo "full_limits.sh: $count instances of $family into $out" >&2
 ${NNVERIFY_BIN:-.build/release/nnverify} suite "$list" --root "$dir" --out "$out" \
-    --ground-truth "$dir/results.csv" "${threads[@]}" "$@" > "out/bench/$family.$label.log" && status=0 || status=$?
-tail -3 "out/bench/$family.$label.log"
+    --ground-truth "$dir/results.csv" "${threads[@]}" "$@" > "out/bench/$family${set_name:+.$set_name}.$label.log" && status=0 || status=$?
+tail -3 "out/bench/$family${set_name:+.$set_name}.$label.log"
 exit $status

@@ -5,7 +5,8 @@ usage: bench/summarize.py [--dir DIR] FAMILY... (reads DIR/FAMILY.csv, default o
 family's published verdicts; --dir compares saved runs, e.g. before and after a change)
        bench/summarize.py --results FAMILY... (merges the committed full-limit chunks
 bench/results/FAMILY/*.csv of bench/full_limits.sh, a later chunk's row replacing an earlier one's
-for the same instance, and says how many of the family's instances they cover)
+for the same instance, and says how many of the family's instances they cover; FAMILY/SET reads the
+chunks kept apart in bench/results/FAMILY/SET, e.g. runs with two threads)
 """
 import csv, glob, os, statistics, sys
 
@@ -25,7 +26,7 @@ def main():
     elif args[:1] == ["--dir"]:
         folder, args = args[1], args[2:]
     for family in args:
-        truth = published(family)
+        truth = published(family.split("/")[0])
         label = family
         if merged:
             rows, label = merged_chunks(family, truth)

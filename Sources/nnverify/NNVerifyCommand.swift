@@ -21,6 +21,7 @@ struct NNVerifyCommand: ParsableCommand {
         ]
     )
 
+    /// The allocator's settings first (``Allocator``), then ArgumentParser's parse and run.
     static func main() {
         Allocator.keepFreedMemory()
         main(nil)
