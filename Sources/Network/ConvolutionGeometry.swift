@@ -53,6 +53,28 @@ public struct ConvolutionGeometry: Sendable {
     @inlinable @inline(__always)
     public func inputColumn(_ ow: Int, kernelColumn kw: Int) -> Int { ow * strideW - padLeft + kw * dilationW }
 
+    /// Calls `body(weightIndex, inputIndex)` for each kernel tap of output channel `m` at output
+    /// position (`oh`, `ow`) that reads inside the input (the padding reads zeros), in the order
+    /// every kernel here sums in: input channel, kernel row, kernel column.
+    @inlinable @inline(__always)
+    public func forEachTap(output m: Int, row oh: Int, column ow: Int, _ body: (Int, Int) -> Void) {
+        let g = m / outPerGroup
+        for ci in 0..<cpg {
+            let channel = g * cpg + ci
+            for kh in 0..<kH {
+                let ih = inputRow(oh, kernelRow: kh)
+                if ih < 0 || ih >= inH { continue }
+                let wRow = ((m * cpg + ci) * kH + kh) * kW
+                let xRow = (channel * inH + ih) * inW
+                for kw in 0..<kW {
+                    let iw = inputColumn(ow, kernelColumn: kw)
+                    if iw < 0 || iw >= inW { continue }
+                    body(wRow + kw, xRow + iw)
+                }
+            }
+        }
+    }
+
     /// The convolution of `x` with `weights` (same layout as ``Convolution/weights``), plus
     /// `bias[m]` on output channel `m` when a bias is given; products are formed in `T` after
     /// rounding each weight to `T`.
@@ -76,24 +98,10 @@ public struct ConvolutionGeometry: Sendable {
     public func forward<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, weights w: UnsafeBufferPointer<Double>,
                                                 bias: [Double]?, into y: UnsafeMutablePointer<T>) {
         for m in 0..<outC {
-            let g = m / outPerGroup
             for oh in 0..<outH {
                 for ow in 0..<outW {
                     var s: T = 0
-                    for ci in 0..<cpg {
-                        let channel = g * cpg + ci
-                        for kh in 0..<kH {
-                            let ih = inputRow(oh, kernelRow: kh)
-                            if ih < 0 || ih >= inH { continue }
-                            let wRow = ((m * cpg + ci) * kH + kh) * kW
-                            let xRow = (channel * inH + ih) * inW
-                            for kw in 0..<kW {
-                                let iw = inputColumn(ow, kernelColumn: kw)
-                                if iw < 0 || iw >= inW { continue }
-                                s += T(w[wRow + kw]) * x[xRow + iw]
-                            }
-                        }
-                    }
+                    forEachTap(output: m, row: oh, column: ow) { s += T(w[$0]) * x[$1] }
                     let o = (m * outH + oh) * outW + ow
                     if let bias { y[o] = s + T(bias[m]) } else { y[o] = s }
                 }
@@ -112,26 +120,14 @@ public struct ConvolutionGeometry: Sendable {
                 radius.withUnsafeBufferPointer { r in
                     magnitude.withUnsafeBufferPointer { a in
                         for m in 0..<outC {
-                            let g = m / outPerGroup
                             for oh in 0..<outH {
                                 for ow in 0..<outW {
                                     var sc = 0.0, sr = 0.0, sa = 0.0
-                                    for ci in 0..<cpg {
-                                        let channel = g * cpg + ci
-                                        for kh in 0..<kH {
-                                            let ih = inputRow(oh, kernelRow: kh)
-                                            if ih < 0 || ih >= inH { continue }
-                                            let wRow = ((m * cpg + ci) * kH + kh) * kW
-                                            let xRow = (channel * inH + ih) * inW
-                                            for kw in 0..<kW {
-                                                let iw = inputColumn(ow, kernelColumn: kw)
-                                                if iw < 0 || iw >= inW { continue }
-                                                let wv = w[wRow + kw], aw = Swift.abs(wv)
-                                                sc += wv * c[xRow + iw]
-                                                sr += aw * r[xRow + iw]
-                                                sa += aw * a[xRow + iw]
-                                            }
-                                        }
+                                    forEachTap(output: m, row: oh, column: ow) { wi, xi in
+                                        let wv = w[wi], aw = Swift.abs(wv)
+                                        sc += wv * c[xi]
+                                        sr += aw * r[xi]
+                                        sa += aw * a[xi]
                                     }
                                     let o = (m * outH + oh) * outW + ow
                                     s[o] = sc
