@@ -256,26 +256,15 @@ extension ConvolutionGeometry {
     func forwardColumns(_ x: UnsafePointer<Double>, columns R: Int, weights w: UnsafeBufferPointer<Double>,
                         bias: [Double], into y: UnsafeMutablePointer<Double>) {
         for m in 0..<outC {
-            let g = m / outPerGroup
             for oh in 0..<outH {
                 for ow in 0..<outW {
                     let out = y + ((m * outH + oh) * outW + ow) * R
                     out.update(repeating: bias[m], count: R)
-                    for ci in 0..<cpg {
-                        let channel = g * cpg + ci
-                        for kh in 0..<kH {
-                            let ih = inputRow(oh, kernelRow: kh)
-                            if ih < 0 || ih >= inH { continue }
-                            let wRow = ((m * cpg + ci) * kH + kh) * kW
-                            for kw in 0..<kW {
-                                let iw = inputColumn(ow, kernelColumn: kw)
-                                if iw < 0 || iw >= inW { continue }
-                                let weight = w[wRow + kw]
-                                if weight == 0 { continue }
-                                let input = x + ((channel * inH + ih) * inW + iw) * R
-                                for r in 0..<R { out[r] += weight * input[r] }
-                            }
-                        }
+                    forEachTap(output: m, row: oh, column: ow) { wi, xi in
+                        let weight = w[wi]
+                        if weight == 0 { return }
+                        let input = x + xi * R
+                        for r in 0..<R { out[r] += weight * input[r] }
                     }
                 }
             }
