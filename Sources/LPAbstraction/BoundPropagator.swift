@@ -40,6 +40,15 @@ public struct BoundPropagator: Sendable {
     /// holds even where one symbolic pass takes seconds (a residual CIFAR network); bounds
     /// finished past it are not memoised.
     public var deadline: ContinuousClock.Instant?
+    /// Per dense node, its weights rounded to `Float`: the output-objective slope optimiser's
+    /// search direction reads these (``optimizesInSinglePrecision``), never a bound.
+    let singlePrecisionWeights: [Int: [Float]]
+    /// Whether the slope and split-multiplier optimiser of an output objective
+    /// (``optimizedLowerBound(outputCoefficients:box:assignment:bounds:iterations:deadline:initialSlopes:stopAbove:learningRate:learningRateDecay:optimizingSplits:initialBetas:betaLearningRate:abandoningUnreachable:knownDefaultBound:)``)
+    /// runs its dense products in single precision. Those matrix-vector products read a weight
+    /// matrix per step and are bound by memory, so half the bytes is about half the time; the
+    /// bound returned comes from the rounded `Double` back-substitution either way.
+    public var optimizesInSinglePrecision = true
 
     /// Creates a propagator for a network (which must pass ``Network/validate()``).
     public init(network: Network) {
@@ -59,6 +68,11 @@ public struct BoundPropagator: Sendable {
             }
         }
         self.absoluteRowSums = rowSums
+        var single: [Int: [Float]] = [:]
+        for (k, node) in network.nodes.enumerated() {
+            if case .dense(let d) = node.operation { single[k] = d.weights.values.map { Float($0) } }
+        }
+        singlePrecisionWeights = single
     }
 
     /// `Σ |v|` over each of `chunks` equal consecutive parts of `values`, rounded up: the

@@ -62,8 +62,10 @@ final class NodeCostBenchmarkTests: XCTestCase {
 
     /// Bounds every node of `w` from its parent's bounds; returns the seconds for the bounds and
     /// for the objective (adaptive back-substitution, then `steps` of slopes and split multipliers).
-    func run(_ w: Workload, steps: Int, check: Bool) -> (bounds: Double, objective: Double, lowest: Double) {
-        let propagator = BoundPropagator(network: w.network)
+    func run(_ w: Workload, steps: Int, check: Bool,
+             singlePrecision: Bool = true) -> (bounds: Double, objective: Double, lowest: Double) {
+        var propagator = BoundPropagator(network: w.network)
+        propagator.optimizesInSinglePrecision = singlePrecision
         var all: [NetworkBounds] = []
         var boundSeconds = 0.0, objectiveSeconds = 0.0
         var lowest = Double.infinity
@@ -119,18 +121,23 @@ final class NodeCostBenchmarkTests: XCTestCase {
         for (net, property) in timing ? cases : Array(cases.prefix(1)) {
             let w = try workload(net: net, property: property, count: timing ? 150 : 12, depth: 12)
             _ = run(w, steps: 6, check: !timing)
+            _ = run(w, steps: 6, check: !timing, singlePrecision: false)
             guard timing else { continue }
-            var samples: [(Double, Double)] = []
-            var lowest = 0.0
+            var samples: [(Double, Double)] = [], doubleObjective: [Double] = []
+            var lowest = 0.0, lowestDouble = 0.0
             for _ in 0..<5 {
                 let r = run(w, steps: 6, check: false)
                 samples.append((r.bounds, r.objective))
                 lowest = r.lowest
+                let d = run(w, steps: 6, check: false, singlePrecision: false)
+                doubleObjective.append(d.objective)
+                lowestDouble = d.lowest
             }
             // The fastest of five: on a shared machine, the run least disturbed by other work.
             let perNode = { (xs: [Double]) in xs.min()! / Double(w.nodes.count) * 1000 }
-            print(String(format: "node cost %@ %@: %d nodes, bounds %.3f ms, objective %.3f ms per node (fastest of 5), lowest bound %.6f",
-                         net, property, w.nodes.count, perNode(samples.map(\.0)), perNode(samples.map(\.1)), lowest))
+            print(String(format: "node cost %@ %@: %d nodes, bounds %.3f ms, objective %.3f ms per node (fastest of 5), lowest bound %.6f; optimiser in double precision: objective %.3f ms, lowest bound %.6f",
+                         net, property, w.nodes.count, perNode(samples.map(\.0)), perNode(samples.map(\.1)), lowest,
+                         perNode(doubleObjective), lowestDouble))
         }
     }
 }
