@@ -109,6 +109,45 @@ final class SlopeOptimizationTests: XCTestCase {
         XCTAssertGreaterThan(compared, 20)
     }
 
+    /// With single-precision products the estimate and its gradient stay within `Float`
+    /// rounding of the `Double` ones (only the ascent's direction uses them), on dense networks
+    /// with and without live-row gathering (wide layers with stably inactive neurons), and on a
+    /// convolutional one (whose dense layers go single too).
+    func testSinglePrecisionProductsTrackDoubleOnes() {
+        var rng = SplitMix64(seed: 23)
+        var compared = 0
+        for (trial, network) in [TestNetworks.randomDense(widths: [6, 40, 40, 40, 4], seed: 7050),
+                                 TestNetworks.randomDense(widths: [20, 64, 32, 3], seed: 7051),
+                                 TestNetworks.randomConvolutional(seed: 7052)].enumerated() {
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.2...1.5)
+            let propagator = BoundPropagator(network: network)
+            let assignment = randomAssignment(network, fraction: 0.2, rng: &rng)
+            let bounds = propagator.bounds(box: box, assignment: assignment)
+            guard !bounds.isInfeasible,
+                  let nodeBounds = propagator.regionBounds(box: box, assignment: assignment, bounds: bounds) else { continue }
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            let slopes = network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: 0...1, using: &rng) } }
+            let ones = network.reluNodes.map { [Double](repeating: 1, count: network.nodes[$0].size) }
+            let betas = network.reluNodes.map { (0..<network.nodes[$0].size).map { _ in Double.random(in: 0...0.5, using: &rng) } }
+            func optimizer(single: Bool) -> SlopeOptimizer {
+                SlopeOptimizer(network: network, reluNodes: network.reluNodes, objective: c, nodeBounds: nodeBounds,
+                               initialSlopes: slopes, splitSigns: propagator.splitMultipliers(betas: ones, assignment: assignment),
+                               initialBetas: betas, singlePrecisionWeights: single ? propagator.singlePrecisionWeights : nil)
+            }
+            var exact = optimizer(single: false), single = optimizer(single: true)
+            XCTAssertTrue(exact.singleRows.isEmpty)
+            XCTAssertFalse(single.singleRows.isEmpty, "trial \(trial): no single-precision product")
+            let e = exact.evaluate(), f = single.evaluate()
+            let scale = 1 + abs(e) + exact.gradient.reduce(0) { $0 + abs($1) }
+            XCTAssertEqual(f, e, accuracy: 1e-5 * scale, "trial \(trial)")
+            for q in exact.gradient.indices {
+                XCTAssertEqual(single.gradient[q], exact.gradient[q], accuracy: 1e-5 * scale, "trial \(trial) parameter \(q)")
+            }
+            compared += exact.gradient.count
+        }
+        XCTAssertGreaterThan(compared, 50)
+    }
+
     // MARK: Soundness and tightness on small networks
 
     /// On tiny dense networks: CROWN ≤ optimised ≤ triangle LP ≤ exact minimum (brute force), and
