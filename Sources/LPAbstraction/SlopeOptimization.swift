@@ -287,17 +287,9 @@ struct SlopeOptimizer {
             widest = Swift.max(widest, n, d.weights.rows)
             let rows = liveRowIndices[k]
             if let all = singlePrecisionWeights?[k] {
-                guard let rows else {
-                    singleRows[k] = (nil, all)
-                    continue
-                }
-                var weights = [Float](repeating: 0, count: rows.count * n)
-                for (t, i) in rows.enumerated() { weights[(t * n)..<((t + 1) * n)] = all[(i * n)..<((i + 1) * n)] }
-                singleRows[k] = (rows, weights)
+                singleRows[k] = (rows, rows.map { Self.gather($0, of: all, columns: n) } ?? all)
             } else if let rows {
-                var weights = [Double](repeating: 0, count: rows.count * n)
-                for (t, i) in rows.enumerated() { weights[(t * n)..<((t + 1) * n)] = d.weights.values[(i * n)..<((i + 1) * n)] }
-                liveRows[k] = (rows, weights)
+                liveRows[k] = (rows, Self.gather(rows, of: d.weights.values, columns: n))
             }
         }
         self.liveRows = liveRows
@@ -310,6 +302,14 @@ struct SlopeOptimizer {
         value = lambda
         reached = [Bool](repeating: false, count: nodeCount)
         gradient = [Double](repeating: 0, count: parameters.count + betaPosition.count)
+    }
+
+    /// The given rows of a row-major matrix with `columns` columns, one after another.
+    private static func gather<T>(_ rows: [Int], of matrix: [T], columns n: Int) -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(rows.count * n)
+        for i in rows { result.append(contentsOf: matrix[(i * n)..<((i + 1) * n)]) }
+        return result
     }
 
     /// The current lower slopes in ``BoundPropagator`` layout.
