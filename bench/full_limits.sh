@@ -35,7 +35,9 @@ results=bench/results/$family${set_name:+/$set_name}
 mkdir -p "$results" out/bench
 out=$results/$label.csv
 [ -e "$out" ] && { echo "full_limits.sh: $out exists; pick another label" >&2; exit 1; }
-list=out/bench/$family${set_name:+.$set_name}.$label.instances.csv
+# Per-chunk files under out/bench share one stem (the instance list and the suite's log).
+stem=out/bench/$family${set_name:+.$set_name}.$label
+list=$stem.instances.csv
 # Instances already in some chunk (matched by onnx and vnnlib path) are not run again.
 python3 - "$dir/instances.csv" "${only:-$dir/instances.csv}" "$results" "$limit" > "$list" <<'PY'
 import csv, glob, os, sys
@@ -55,6 +57,6 @@ count=$(wc -l < "$list")
 [ "$count" -gt 0 ] || { echo "full_limits.sh: every instance asked for has run already" >&2; exit 0; }
 echo "full_limits.sh: $count instances of $family into $out" >&2
 ${NNVERIFY_BIN:-.build/release/nnverify} suite "$list" --root "$dir" --out "$out" \
-    --ground-truth "$dir/results.csv" "${threads[@]}" "$@" > "out/bench/$family${set_name:+.$set_name}.$label.log" && status=0 || status=$?
-tail -3 "out/bench/$family${set_name:+.$set_name}.$label.log"
+    --ground-truth "$dir/results.csv" "${threads[@]}" "$@" > "$stem.log" && status=0 || status=$?
+tail -3 "$stem.log"
 exit $status
