@@ -171,6 +171,51 @@ struct BackSubstitutionContext {
                               rowLowerSlopes: [Int: [Double]]? = nil,
                               splitMultipliers: [Int: [Double]]? = nil,
                               observeReLU: ((Int, [Double], ReLURelaxation) -> Void)? = nil) -> [Double] {
+        lowerBounds(start: start, rows: .given(rows), rowCount: rowCount, stopPairsAtDecision: stopPairsAtDecision,
+                    rowLowerSlopes: rowLowerSlopes, splitMultipliers: splitMultipliers, observeReLU: observeReLU)
+    }
+
+    /// ``lowerBounds(start:rows:rowCount:stopPairsAtDecision:rowLowerSlopes:splitMultipliers:observeReLU:)``
+    /// for the pairs of unit rows `x_i`, `−x_i` (rows `2q` and `2q + 1`) of each neuron
+    /// `i = neurons[q]` of node `start`: its intermediate bounds. Through a dense or convolution
+    /// node the first step writes each row's coefficients straight from the neuron's weights,
+    /// without forming the unit rows (on oval21's convolutions a few hundred rows of thousands of
+    /// zeros each, filled, scanned and multiplied per search node); the result is the same to the
+    /// bit, since a unit row's products and sums are exact and the slack terms are the general
+    /// step's.
+    mutating func unitPairLowerBounds(start: Int, neurons: [Int], stopPairsAtDecision: Bool = false,
+                                      rowLowerSlopes: [Int: [Double]]? = nil) -> [Double] {
+        lowerBounds(start: start, rows: .unitPairs(neurons), rowCount: 2 * neurons.count,
+                    stopPairsAtDecision: stopPairsAtDecision, rowLowerSlopes: rowLowerSlopes, splitMultipliers: nil,
+                    observeReLU: nil)
+    }
+
+    /// The rows a back-substitution starts from.
+    enum StartRows {
+        /// `rowCount × size(start)`, row-major.
+        case given([Double])
+        /// `x_i` and `−x_i` for each listed neuron.
+        case unitPairs([Int])
+
+        /// The rows written out.
+        func matrix(size: Int) -> [Double] {
+            switch self {
+            case .given(let rows):
+                return rows
+            case .unitPairs(let neurons):
+                var rows = [Double](repeating: 0, count: 2 * neurons.count * size)
+                for (q, i) in neurons.enumerated() {
+                    rows[(2 * q) * size + i] = 1
+                    rows[(2 * q + 1) * size + i] = -1
+                }
+                return rows
+            }
+        }
+    }
+
+    private mutating func lowerBounds(start: Int, rows startRows: StartRows, rowCount: Int, stopPairsAtDecision: Bool,
+                                      rowLowerSlopes: [Int: [Double]]?, splitMultipliers: [Int: [Double]]?,
+                                      observeReLU: ((Int, [Double], ReLURelaxation) -> Void)?) -> [Double] {
         let nodes = network.nodes
         var R = rowCount
         // Original row of each row still being back-substituted, and the best sound bound seen for
@@ -178,7 +223,6 @@ struct BackSubstitutionContext {
         var rowIndex = Array(0..<rowCount)
         var best = [Double](repeating: -.infinity, count: rowCount)
         var coefficients = [[Double]?](repeating: nil, count: start + 1)
-        coefficients[start] = rows
         var constant = [Double](repeating: 0, count: R)
         var slack = [Double](repeating: 0, count: R)
 
@@ -199,6 +243,17 @@ struct BackSubstitutionContext {
                 let a = absolute[r] + (old?[r] ?? 0)
                 slack[r] += gamma * a + underflow
             }
+        }
+
+        if case .unitPairs(let neurons) = startRows, let first = unitPairStep(start: start, neurons: neurons) {
+            // What the loop below would compute at `start` from the unit rows (see
+            // ``unitPairStep(start:neurons:)``), its slack added as `addSlack` adds it.
+            coefficients[nodes[start].inputs[0]] = first.coefficients
+            constant = first.constant
+            for r in 0..<R { slack[r] = first.biasSlack[r] }
+            addSlack(first.absolute, old: nil, terms: first.terms, node: nodes[start].inputs[0])
+        } else {
+            coefficients[start] = startRows.matrix(size: nodes[start].size)
         }
 
         var j = start
@@ -450,6 +505,72 @@ struct BackSubstitutionContext {
             result[rowIndex[r]] = Swift.max(best[rowIndex[r]], SoundArithmetic.lower(value, error: error))
         }
         return result
+    }
+
+    /// The first back-substitution step of the unit-row pairs of `neurons` at `start`, when it is
+    /// a dense or convolution node (nil otherwise): the input node's coefficients (`±` the
+    /// neuron's weight row, or its kernel taps at their input positions), the constants `±b_i`,
+    /// and the two slack terms of the general step — the bias products' error, and the per-row
+    /// `Σ|λ|·|A|M` (here the neuron's own operator magnitude) that `addSlack` scales with `terms`.
+    private mutating func unitPairStep(start: Int, neurons: [Int])
+        -> (coefficients: [Double], constant: [Double], biasSlack: [Double], absolute: [Double], terms: Int)? {
+        let node = network.nodes[start]
+        let R = 2 * neurons.count
+        let outSize = node.size
+        var constant = [Double](repeating: 0, count: R)
+        var biasSlack = [Double](repeating: 0, count: R)
+        var absolute = [Double](repeating: 0, count: R)
+        func setScalars(_ q: Int, bias: Double, magnitude: Double) {
+            for (r, sign) in [(2 * q, 1.0), (2 * q + 1, -1.0)] {
+                // `0 + (±1)·b`, as the general step sums it (its other terms are exact zeros).
+                constant[r] = 0 + sign * bias
+                biasSlack[r] = SoundArithmetic.dotError(absoluteSum: Swift.abs(bias), terms: outSize + 1)
+                absolute[r] = magnitude
+            }
+        }
+        switch node.operation {
+        case .dense(let d):
+            let nIn = d.weights.columns
+            let opMag = operatorMagnitude(start)
+            var out = [Double](repeating: 0, count: R * nIn)
+            d.weights.values.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { o in
+                    for (q, i) in neurons.enumerated() {
+                        setScalars(q, bias: d.bias[i], magnitude: opMag[i])
+                        let row = w.baseAddress! + i * nIn
+                        let plus = o.baseAddress! + (2 * q) * nIn, minus = plus + nIn
+                        for k in 0..<nIn {
+                            plus[k] = 0 + row[k]
+                            minus[k] = 0 - row[k]
+                        }
+                    }
+                }
+            }
+            return (out, constant, biasSlack, absolute, outSize)
+        case .convolution(let conv):
+            let geometry = ConvolutionGeometry(conv)
+            let perChannel = geometry.outH * geometry.outW
+            let nIn = geometry.inputSize
+            let opMag = operatorMagnitude(start)
+            var out = [Double](repeating: 0, count: R * nIn)
+            conv.weights.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { o in
+                    for (q, i) in neurons.enumerated() {
+                        let m = i / perChannel
+                        setScalars(q, bias: conv.bias[m], magnitude: opMag[i])
+                        let plus = o.baseAddress! + (2 * q) * nIn, minus = plus + nIn
+                        // Each tap of one output position reads its own input entry.
+                        geometry.forEachTap(output: m, row: (i % perChannel) / geometry.outW, column: i % geometry.outW) { wi, xi in
+                            plus[xi] = 0 + w[wi]
+                            minus[xi] = 0 - w[wi]
+                        }
+                    }
+                }
+            }
+            return (out, constant, biasSlack, absolute, geometry.transposedTerms)
+        default:
+            return nil
+        }
     }
 
     /// Sound lower bounds of the rows at the current frontier (every node below `j` that holds

@@ -495,23 +495,15 @@ public struct BoundPropagator: Sendable {
     /// Tightens `b` (bounds of node `node`) for the given neurons by back-substitution, in chunks
     /// of rows so the coefficient matrices stay small. With `stopAtDecision` (pre-activations) a
     /// neuron whose sign is decided part-way stops there (see
-    /// ``BackSubstitutionContext/lowerBounds(start:rows:rowCount:stopPairsAtDecision:)``).
+    /// ``BackSubstitutionContext/unitPairLowerBounds(start:neurons:stopPairsAtDecision:rowLowerSlopes:)``).
     private func refine(_ b: inout LayerBounds, node: Int, neurons: [Int], stopAtDecision: Bool,
                         context: inout BackSubstitutionContext) {
         guard !neurons.isEmpty else { return }
-        let size = network.nodes[node].size
         let perChunk = Swift.max(1, chunkSize / 2)
         var start = 0
         while start < neurons.count, !isPastDeadline {
             let chunk = neurons[start..<Swift.min(start + perChunk, neurons.count)]
-            let rowCount = 2 * chunk.count
-            var rows = [Double](repeating: 0, count: rowCount * size)
-            for (q, i) in chunk.enumerated() {
-                rows[(2 * q) * size + i] = 1
-                rows[(2 * q + 1) * size + i] = -1
-            }
-            let lowers = context.lowerBounds(start: node, rows: rows, rowCount: rowCount,
-                                             stopPairsAtDecision: stopAtDecision)
+            let lowers = context.unitPairLowerBounds(start: node, neurons: Array(chunk), stopPairsAtDecision: stopAtDecision)
             for (q, i) in chunk.enumerated() {
                 b.lower[i] = Swift.max(b.lower[i], lowers[2 * q])
                 b.upper[i] = Swift.min(b.upper[i], -lowers[2 * q + 1])

@@ -713,8 +713,8 @@ extension BoundPropagator {
         optimizer.run(iterations: iterations, deadline: deadline, learningRate: learningRate, decay: decay)
         // The sound bound: the rounded back-substitution with the slopes found.
         var context = backSubstitutionContext(nodeBounds: nodeBounds, upTo: node)
-        return context.lowerBounds(start: node, rows: rows, rowCount: rowCount, stopPairsAtDecision: true,
-                                   rowLowerSlopes: optimizer.alpha)
+        return context.unitPairLowerBounds(start: node, neurons: neurons, stopPairsAtDecision: true,
+                                           rowLowerSlopes: optimizer.alpha)
     }
 
     /// Whether `node` is a dense or convolution node whose input is the network input.

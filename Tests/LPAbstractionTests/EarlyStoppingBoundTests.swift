@@ -135,6 +135,44 @@ final class EarlyStoppingBoundTests: XCTestCase {
         XCTAssertGreaterThan(stoppedEarly, 0, "no pair stopped before the input: the early stop went untested")
     }
 
+    /// Intermediate bounds started from neurons (`unitPairLowerBounds`, whose first step through a
+    /// dense or convolution node skips the unit rows) equal, to the bit, those started from the
+    /// unit rows written out: dense, convolutional and residual networks (whose `add` nodes take
+    /// the written-out path), every pre-activation node and the output, an unordered subset of
+    /// neurons, with and without stopping pairs early.
+    func testUnitPairStartEqualsWrittenOutUnitRows() {
+        var rng = SplitMix64(seed: 21)
+        var compared = 0
+        for trial in 0..<9 {
+            let network: Network
+            switch trial % 3 {
+            case 0: network = TestNetworks.randomDense(widths: [5, 9, 8, 7, 3], seed: UInt64(900 + trial))
+            case 1: network = TestNetworks.randomConvolutional(seed: UInt64(900 + trial))
+            default: network = Self.residualConvolutional(seed: UInt64(900 + trial))
+            }
+            let box = TestNetworks.randomBox(dimension: network.inputSize, rng: &rng, width: 0.1...0.8)
+            let bounds = BoundPropagator(network: network).bounds(box: box, method: .symbolic)
+            for node in network.reluNodes.map({ network.nodes[$0].inputs[0] }) + [network.output] {
+                let n = network.nodes[node].size
+                let neurons = Array((0..<n).shuffled(using: &rng).prefix(max(1, n / 2)))
+                var rows = [Double](repeating: 0, count: 2 * neurons.count * n)
+                for (q, i) in neurons.enumerated() {
+                    rows[(2 * q) * n + i] = 1
+                    rows[(2 * q + 1) * n + i] = -1
+                }
+                for stop in [false, true] {
+                    var written = context(network, bounds), direct = context(network, bounds)
+                    let expected = written.lowerBounds(start: node, rows: rows, rowCount: 2 * neurons.count,
+                                                       stopPairsAtDecision: stop)
+                    let got = direct.unitPairLowerBounds(start: node, neurons: neurons, stopPairsAtDecision: stop)
+                    XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial) node \(node) stop \(stop)")
+                    compared += got.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 0)
+    }
+
     /// The root-region memo serves only exactly the remembered region with nothing fixed: a new
     /// box, a fixed phase or custom slopes get freshly computed bounds.
     func testRootMemoNeverServesAnotherRegion() {

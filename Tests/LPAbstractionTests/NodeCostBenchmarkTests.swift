@@ -22,9 +22,9 @@ final class NodeCostBenchmarkTests: XCTestCase {
     }
 
     /// Dives of up to `depth` random phases from the root, `count` nodes in all.
-    func workload(net: String, property: String, count: Int, depth: Int) throws -> Workload {
-        guard let shared = sharedFolder() else { throw XCTSkip("../shared (mnistfc networks) is missing next to the repository") }
-        let folder = shared.appendingPathComponent("benchmarks/mnistfc")
+    func workload(family: String = "mnistfc", net: String, property: String, count: Int, depth: Int) throws -> Workload {
+        guard let shared = sharedFolder() else { throw XCTSkip("../shared (\(family) networks) is missing next to the repository") }
+        let folder = shared.appendingPathComponent("benchmarks/\(family)")
         let network = try Network.load(contentsOf: folder.appendingPathComponent("onnx/\(net)").path)
         let spec = try VNNLibParser.parse(contentsOf: folder.appendingPathComponent("vnnlib/\(property)").path)
         let box = Box(lower: spec.cases[0].lower, upper: spec.cases[0].upper)
@@ -116,10 +116,24 @@ final class NodeCostBenchmarkTests: XCTestCase {
     }
 
     func testNodeCostOnMnistfc() throws {
+        try measure(family: "mnistfc", cases: [("mnist-net_256x4.onnx", "prop_8_0.05.vnnlib"),
+                                               ("mnist-net_256x6.onnx", "prop_2_0.05.vnnlib")],
+                    nodes: 150)
+    }
+
+    /// The same on a convolutional network, whose back-substitution runs through transposed
+    /// convolutions.
+    func testNodeCostOnOval21() throws {
+        try measure(family: "oval21", cases: [("cifar_base_kw.onnx", "cifar_base_kw-img590-eps0.03228758169934641.vnnlib")],
+                    nodes: 60)
+    }
+
+    /// Times `nodes` nodes per case when `NNVERIFY_BENCH_NODES=1`, else checks the first case's
+    /// workload on sampled points.
+    func measure(family: String, cases: [(String, String)], nodes: Int) throws {
         let timing = ProcessInfo.processInfo.environment["NNVERIFY_BENCH_NODES"] == "1"
-        let cases = [("mnist-net_256x4.onnx", "prop_8_0.05.vnnlib"), ("mnist-net_256x6.onnx", "prop_2_0.05.vnnlib")]
         for (net, property) in timing ? cases : Array(cases.prefix(1)) {
-            let w = try workload(net: net, property: property, count: timing ? 150 : 12, depth: 12)
+            let w = try workload(family: family, net: net, property: property, count: timing ? nodes : 12, depth: 12)
             _ = run(w, steps: 6, check: !timing)
             _ = run(w, steps: 6, check: !timing, singlePrecision: false)
             guard timing else { continue }
