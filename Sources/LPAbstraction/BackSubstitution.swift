@@ -521,20 +521,22 @@ struct BackSubstitutionContext {
         var biasSlack = [Double](repeating: 0, count: R)
         var absolute = [Double](repeating: 0, count: R)
         func setScalars(_ q: Int, bias: Double, magnitude: Double) {
-            for (r, sign) in [(2 * q, 1.0), (2 * q + 1, -1.0)] {
-                // `0 + (±1)·b`, as the general step sums it (its other terms are exact zeros).
-                constant[r] = 0 + sign * bias
-                biasSlack[r] = SoundArithmetic.dotError(absoluteSum: Swift.abs(bias), terms: outSize + 1)
-                absolute[r] = magnitude
-            }
+            let error = SoundArithmetic.dotError(absoluteSum: Swift.abs(bias), terms: outSize + 1)
+            // `0 + (±1)·b`, as the general step sums it (its other terms are exact zeros).
+            constant[2 * q] = 0 + bias
+            constant[2 * q + 1] = 0 - bias
+            biasSlack[2 * q] = error
+            biasSlack[2 * q + 1] = error
+            absolute[2 * q] = magnitude
+            absolute[2 * q + 1] = magnitude
         }
         switch node.operation {
         case .dense(let d):
             let nIn = d.weights.columns
             let opMag = operatorMagnitude(start)
-            var out = [Double](repeating: 0, count: R * nIn)
-            d.weights.values.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { o in
+            // Every entry is written below.
+            let out = d.weights.values.withUnsafeBufferPointer { w in
+                [Double](unsafeUninitializedCapacity: R * nIn) { o, count in
                     for (q, i) in neurons.enumerated() {
                         setScalars(q, bias: d.bias[i], magnitude: opMag[i])
                         let row = w.baseAddress! + i * nIn
@@ -544,6 +546,7 @@ struct BackSubstitutionContext {
                             minus[k] = 0 - row[k]
                         }
                     }
+                    count = R * nIn
                 }
             }
             return (out, constant, biasSlack, absolute, outSize)

@@ -701,13 +701,8 @@ extension BoundPropagator {
     func optimizedPreActivationBounds(node: Int, neurons: [Int], nodeBounds: [LayerBounds], iterations: Int,
                                       deadline: ContinuousClock.Instant?, learningRate: Double,
                                       decay: Double) -> [Double] {
-        let size = network.nodes[node].size
         let rowCount = 2 * neurons.count
-        var rows = [Double](repeating: 0, count: rowCount * size)
-        for (q, i) in neurons.enumerated() {
-            rows[(2 * q) * size + i] = 1
-            rows[(2 * q + 1) * size + i] = -1
-        }
+        let rows = BackSubstitutionContext.StartRows.unitPairs(neurons).matrix(size: network.nodes[node].size)
         var optimizer = BatchSlopeOptimizer(network: network, target: node, rows: rows, rowCount: rowCount,
                                             nodeBounds: nodeBounds)
         optimizer.run(iterations: iterations, deadline: deadline, learningRate: learningRate, decay: decay)
