@@ -250,7 +250,7 @@ struct BackSubstitutionContext {
             // ``unitPairStep(start:neurons:)``), its slack added as `addSlack` adds it.
             coefficients[nodes[start].inputs[0]] = first.coefficients
             constant = first.constant
-            for r in 0..<R { slack[r] = first.biasSlack[r] }
+            slack = first.biasSlack
             addSlack(first.absolute, old: nil, terms: first.terms, node: nodes[start].inputs[0])
         } else {
             coefficients[start] = startRows.matrix(size: nodes[start].size)
