@@ -190,6 +190,7 @@ public enum Verifier {
                                               options: search, threads: options.threads, deadline: problemDeadline,
                                               propagator: propagator, mayTighten: pass == 0)
                     if s.lpAbandoned > 0 { search.lpsKnownTooSlow = true }
+                    if s.ownBoundsUnproductive > 0 { search.ownBoundsKnownUnproductive = true }
                 }
                 stats.merge(s)
                 switch outcome {
@@ -259,6 +260,7 @@ public enum Verifier {
                                               propagator: propagator)
         guard case .timeout = outcome, quickDeadline < deadline else { return (outcome, stats) }
         var rest = options
+        if stats.ownBoundsUnproductive > 0 { rest.ownBoundsKnownUnproductive = true }
         let lpsAddLittle = stats.lpUnproductive > 0 || (stats.innerLPChecks >= 8 &&
             Double(stats.innerLPRefutations) < options.innerLPMinimumRefutationRate * Double(stats.innerLPChecks))
         if stats.lpAbandoned > 0 || lpsAddLittle {
@@ -268,6 +270,10 @@ public enum Verifier {
             // tightening (mnistfc 256x4 prop_0_0.03, one thread: unsat in 18.7 s without it,
             // 30.9 s with; prop_3_0.03, 60 s: 1,178 conflicts without, 712 with).
             rest.lpAtNodes = false
+            // LPs that ran past their budget are as slow in stabilization, which LP-tightens a
+            // few dozen neurons per round: cifar10_resnet resnet_4b prop_0_eps_0.004 (two
+            // threads, 300 s) spent 51 s in four rounds that proved nothing.
+            if stats.lpAbandoned > 0 { rest.lpsKnownTooSlow = true }
         } else {
             let clock = Stopwatch()
             options.progress?.update { $0.stage = .tightening }

@@ -304,6 +304,21 @@ final class SearchBruteForceTests: XCTestCase {
         XCTAssertGreaterThan(total.splitRefutations, 0, "the split multipliers never refuted a node")
     }
 
+    /// The tight instances with nodes keeping their ancestor's intermediate bounds from the first
+    /// node on whose ancestor's bounds left it open (as on convolutional networks, where a node's
+    /// own bounds rarely refute it): nodes are then judged with those bounds, their own phases and
+    /// the split multipliers. No verdict may contradict brute force.
+    func testReLUSearchKeepingAncestorBoundsOnTightInstances() {
+        var search = Self.searchOptions(inputSplitting: false)
+        search.ownBoundsWindow = 1
+        search.ownBoundsMinimumRefutationRate = 2
+        let (total, undecided) = compareTight(search: search, count: 12)
+        XCTAssertLessThanOrEqual(undecided, 1)
+        XCTAssertGreaterThan(total.ownBoundsUnproductive, 0, "no search switched to its ancestors' bounds")
+        XCTAssertGreaterThan(total.parentBoundsKept, 0, "no node kept its ancestor's bounds")
+        XCTAssertGreaterThan(total.decisions, 12)
+    }
+
     /// Runs the first `count` tight instances with `search`: every verdict given must match brute
     /// force. Returns the statistics and how many stayed undecided.
     func compareTight(search: SearchOptions, count: Int,

@@ -61,6 +61,11 @@ final class Theory {
         var refutedBySplits = false
         /// The refutation used an ancestor's intermediate bounds (none were computed here).
         var refutedByParentBounds = false
+        /// The ancestor's bounds left the node open and, as asked, stand as its bounds: none were
+        /// computed here.
+        var keptParentBounds = false
+        /// The ancestor's bounds left the node open, and these are the node's own.
+        var computedOwnBoundsAfterParent = false
         /// Steps of slope and split-multiplier optimisation this evaluation ran (each one a
         /// backward and a forward pass of one objective).
         var optimizerSteps = 0
@@ -98,14 +103,18 @@ final class Theory {
     ///
     /// In a joint problem, `parent.refuted` lists the constraints the ancestor's region refuted:
     /// they hold no point of this sub-region either, and are not bounded again.
+    ///
+    /// With `keepingParentBounds`, a node that the ancestor's bounds leave open keeps them (they
+    /// hold in its sub-region) instead of computing its own (``SearchOptions/ownBoundsWindow``).
     func evaluate(box: Box, assignment: PhaseAssignment?, slopeIterations: Int = 0,
                   deadline: ContinuousClock.Instant? = nil,
                   parent: (assignment: PhaseAssignment, bounds: NetworkBounds, refuted: [Bool])? = nil,
                   optimizingIntermediate: Bool = true, optimizingSplits: Bool = false,
-                  warmStart: SplitOptimum? = nil) -> Evaluation {
+                  warmStart: SplitOptimum? = nil, keepingParentBounds: Bool = false) -> Evaluation {
         var warmStart = warmStart
         var settled: [Bool]?
         var quickSteps = 0
+        var parentLeftOpen = false
         if problem.constraintsAreAlternatives, let parent, let assignment, assignment.refines(parent.assignment),
            parent.refuted.count == problem.outputConstraints.count {
             settled = parent.refuted
@@ -121,6 +130,11 @@ final class Theory {
                 quick.refutedByParentBounds = true
                 return quick
             }
+            if keepingParentBounds {
+                quick.keptParentBounds = true
+                return quick
+            }
+            parentLeftOpen = true
             quickSteps = quick.optimizerSteps
             warmStart = quick.splitOptimum ?? warmStart
             if problem.constraintsAreAlternatives { settled = quick.refutedConstraints }
@@ -148,6 +162,7 @@ final class Theory {
                                deadline: deadline, optimizingSplits: optimizingSplits, warmStart: warmStart,
                                settled: settled)
         evaluation.optimizerSteps += quickSteps
+        evaluation.computedOwnBoundsAfterParent = parentLeftOpen
         return evaluation
     }
 
@@ -351,14 +366,10 @@ extension SolverState {
     /// more nodes, so once ``SearchOptions/innerLPWindow`` such LPs refuted less than
     /// ``SearchOptions/innerLPMinimumRefutationRate`` of the time, only leaves get one.
     func noteInnerLP(refuted: Bool) {
-        innerLPChecks += 1
+        innerLPs.record(refuted: refuted)
         stats.innerLPChecks += 1
-        if refuted {
-            innerLPRefutations += 1
-            stats.innerLPRefutations += 1
-        }
-        guard !lpUnproductive, innerLPChecks >= options.innerLPWindow else { return }
-        if Double(innerLPRefutations) < options.innerLPMinimumRefutationRate * Double(innerLPChecks) {
+        if refuted { stats.innerLPRefutations += 1 }
+        if !lpUnproductive, innerLPs.fallsShort(of: options.innerLPMinimumRefutationRate, after: options.innerLPWindow) {
             lpUnproductive = true
             stats.lpUnproductive += 1
         }

@@ -137,6 +137,24 @@ struct SearchOptions: Sendable {
     /// come this way, 256x4 prop_0_0.03 15.4 / 14.9 s, 256x2 prop_3_0.03 6.9 / 6.6 s. Off in the
     /// ReLU searches of input-splitting boxes (`InputSplitting`).
     var boundsFromParentFirst = true
+    /// Nodes whose ancestor's bounds left them open, then computed their own, and the share of
+    /// those that their own bounds must refute, for the worker to go on computing them
+    /// (`SolverState.noteOwnBounds`); below it, such nodes keep their ancestor's bounds and are
+    /// judged with them alone (beta-CROWN's fixed intermediate bounds). On networks with
+    /// convolutions the splits fall in the last layers and the fresh bounds of the few layers after
+    /// them seldom refute a node (0–6 % of those nodes on oval21 and cifar10_resnet, against about
+    /// half on mnistfc and mnist_gdvb), yet each back-substitutes their rows through every
+    /// convolution. One thread, always computing them / with this switch: cifar10_resnet resnet_2b
+    /// prop_10 unsat in 54.7 / 35.0 s, prop_22 52.3 / 29.3 s, oval21 cifar_deep_kw img5533 45.8 /
+    /// 21.5 s. Never computing them (after the root's) fails on fully-connected networks: mnistfc
+    /// 256x4 prop_0_0.03 unsat in 3 s with them, a timeout at 120 s without (4.7 s when computed
+    /// at every other level only).
+    var ownBoundsWindow = 64
+    var ownBoundsMinimumRefutationRate = 0.15
+    /// An earlier search of the same run (same network and box) found the nodes' own bounds
+    /// unproductive: the later ones keep their ancestors' from the start instead of learning it
+    /// again over a window of nodes.
+    var ownBoundsKnownUnproductive = false
     /// Whether the open disjuncts of one case that are each a single output constraint are
     /// searched as one joint problem (``Problem/joint(_:)``) in the ReLU search, rather than one
     /// search each.

@@ -26,17 +26,24 @@ extension SolverState {
             let boundClock = Stopwatch()
             evaluation = theory.evaluate(box: problem.box, assignment: trail.assignment, parent: nearestBounds(),
                                          optimizingSplits: options.splitMultipliersBeforeLP || !lpAtInnerNodes,
-                                         warmStart: nearestSplitOptimum())
+                                         warmStart: nearestSplitOptimum(), keepingParentBounds: ownBoundsUnproductive)
             lastBoundSeconds = boundClock.seconds
             stats.optimizerSteps += evaluation.optimizerSteps
             if let optimum = evaluation.splitOptimum { splitOptimumAtLevel[trail.decisionLevel] = optimum }
+            if evaluation.computedOwnBoundsAfterParent { noteOwnBounds(refuted: evaluation.refuted) }
             if evaluation.refuted {
                 if evaluation.refutedBySplits { stats.splitRefutations += 1 }
                 if evaluation.refutedByParentBounds { stats.parentBoundRefutations += 1 }
                 stats.propagateSeconds += clock.seconds
                 return .conflict(theoryConflict(certificate: nil))
             }
-            boundsAtLevel[trail.decisionLevel] = (trail.assignment, evaluation.bounds, evaluation.refutedConstraints)
+            // Kept bounds stay at the level that computed them: the next nodes below find them
+            // there, and a level holds only bounds computed under its own assignment.
+            if evaluation.keptParentBounds {
+                stats.parentBoundsKept += 1
+            } else {
+                boundsAtLevel[trail.decisionLevel] = (trail.assignment, evaluation.bounds, evaluation.refutedConstraints)
+            }
             var implied = 0
             for layer in 0..<variables.layerCount {
                 let b = evaluation.bounds.preActivation[layer]
@@ -61,6 +68,21 @@ extension SolverState {
         self.evaluation = evaluation
         stats.propagateSeconds += clock.seconds
         return check(evaluation)
+    }
+
+    /// Records whether a node's own intermediate bounds, computed after its ancestor's left it
+    /// open, refuted it. Where they rarely do, the ancestor's are as good and far cheaper: once
+    /// ``SearchOptions/ownBoundsWindow`` such nodes refuted less than
+    /// ``SearchOptions/ownBoundsMinimumRefutationRate`` of the time, nodes keep their ancestor's.
+    func noteOwnBounds(refuted: Bool) {
+        ownBounds.record(refuted: refuted)
+        stats.ownBoundChecks += 1
+        if refuted { stats.ownBoundRefutations += 1 }
+        if !ownBoundsUnproductive,
+           ownBounds.fallsShort(of: options.ownBoundsMinimumRefutationRate, after: options.ownBoundsWindow) {
+            ownBoundsUnproductive = true
+            stats.ownBoundsUnproductive += 1
+        }
     }
 
     /// The bounds last computed at the deepest decision level at or above the current one, and

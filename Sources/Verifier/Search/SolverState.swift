@@ -82,10 +82,14 @@ final class SolverState {
     /// ``SearchOptions/lpsKnownTooSlow``): only leaves get one.
     var lpTooSlow: Bool
     /// LPs at inner nodes that the split multipliers had left open, and how many refuted; when
-    /// few do, only leaves get one (``lpUnproductive``).
-    var innerLPChecks = 0
-    var innerLPRefutations = 0
+    /// few do, only leaves get one (``lpUnproductive``, ``noteInnerLP(refuted:)``).
+    var innerLPs = RefutationTally()
     var lpUnproductive = false
+    /// Nodes that computed their own intermediate bounds after their ancestor's left them open,
+    /// and how many of those refuted; when few do, nodes keep their ancestor's
+    /// (``ownBoundsUnproductive``, ``noteOwnBounds(refuted:)``).
+    var ownBounds = RefutationTally()
+    var ownBoundsUnproductive = false
     /// Whether inner nodes get an LP check.
     var lpAtInnerNodes: Bool { options.lpAtNodes && !lpTooSlow && !lpUnproductive && !theory.lpUnavailable }
     /// Per decision level: the LP basis of the last open node solved at that level. After a
@@ -114,6 +118,7 @@ final class SolverState {
         theory.splitMultiplierIterations = options.splitMultiplierIterations
         theory.boundsFromParentFirst = options.boundsFromParentFirst
         lpTooSlow = options.lpsKnownTooSlow
+        ownBoundsUnproductive = options.ownBoundsKnownUnproductive
         self.variables = VariableMap(network: network)
         self.checker = CounterexampleChecker(network: network, specification: specification)
         self.shared = problem.learnedClauses
@@ -152,5 +157,23 @@ final class SolverState {
             return nil
         }
         return checker.check(x, caseIndex: problem.caseIndex)
+    }
+}
+
+/// How often one of the search's costlier refuters (an inner node's LP, a node's own intermediate
+/// bounds) refuted what the cheaper ones left open: the search stops paying for it where it
+/// rarely does.
+struct RefutationTally {
+    var checks = 0
+    var refutations = 0
+
+    mutating func record(refuted: Bool) {
+        checks += 1
+        if refuted { refutations += 1 }
+    }
+
+    /// Whether, after at least `window` checks, fewer than `minimumRate` of them refuted.
+    func fallsShort(of minimumRate: Double, after window: Int) -> Bool {
+        checks >= window && Double(refutations) < minimumRate * Double(checks)
     }
 }

@@ -45,6 +45,15 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
     /// Search nodes refuted with their nearest ancestor's intermediate bounds, before their own
     /// were computed.
     public var parentBoundRefutations = 0
+    /// Nodes whose ancestor's bounds left them open and that then computed their own, and how
+    /// many of those their own bounds refuted.
+    public var ownBoundChecks = 0
+    public var ownBoundRefutations = 0
+    /// Searches that stopped computing a node's own intermediate bounds because they rarely
+    /// refuted what the ancestor's had left open (``SearchOptions/ownBoundsMinimumRefutationRate``),
+    /// and the nodes judged with their ancestor's bounds alone since.
+    public var ownBoundsUnproductive = 0
+    public var parentBoundsKept = 0
     /// Searches that stopped running the LP at inner nodes because, after the split
     /// multipliers, it rarely refuted one (``SearchOptions/innerLPMinimumRefutationRate``).
     public var lpUnproductive = 0
@@ -99,6 +108,10 @@ public struct SearchStatistics: Sendable, Codable, Equatable {
         splitRefutations += other.splitRefutations
         optimizerSteps += other.optimizerSteps
         parentBoundRefutations += other.parentBoundRefutations
+        ownBoundChecks += other.ownBoundChecks
+        ownBoundRefutations += other.ownBoundRefutations
+        ownBoundsUnproductive += other.ownBoundsUnproductive
+        parentBoundsKept += other.parentBoundsKept
         lpUnproductive += other.lpUnproductive
         innerLPChecks += other.innerLPChecks
         innerLPRefutations += other.innerLPRefutations
