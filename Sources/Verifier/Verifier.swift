@@ -261,8 +261,9 @@ public enum Verifier {
         guard case .timeout = outcome, quickDeadline < deadline else { return (outcome, stats) }
         var rest = options
         if stats.ownBoundsUnproductive > 0 { rest.ownBoundsKnownUnproductive = true }
-        let lpsAddLittle = stats.lpUnproductive > 0 || (stats.innerLPChecks >= 8 &&
-            Double(stats.innerLPRefutations) < options.innerLPMinimumRefutationRate * Double(stats.innerLPChecks))
+        let lpsAddLittle = stats.lpUnproductive > 0
+            || RefutationTally(checks: stats.innerLPChecks, refutations: stats.innerLPRefutations)
+                .fallsShort(of: options.innerLPMinimumRefutationRate, after: 8)
         if stats.lpAbandoned > 0 || lpsAddLittle {
             // LPs too slow for the nodes are too slow to tighten every unstable neuron as well; the
             // rest of the search keeps them for leaves from the start. So do LPs that rarely
