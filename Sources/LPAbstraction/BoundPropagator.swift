@@ -390,93 +390,32 @@ public struct BoundPropagator: Sendable {
         return result.isEmpty ? nil : result
     }
 
-    /// Estimates of the lower bound of `Σ c_j y_j` in the two children of each split in `splits`
-    /// (the region of `assignment` with one more neuron fixed active, and with it fixed inactive),
-    /// for strong branching: they rank candidates and refute nothing.
-    ///
-    /// The node's `bounds` stay as they are for every child and only the split neuron's
-    /// relaxation becomes its exact piece, so the back-substitution from the output down to the
-    /// neuron's ReLU node is the node's own for every child. One pass computes the node's bound
-    /// and keeps the row reaching each candidate's ReLU node; per ReLU layer, one multi-row pass
-    /// from its pre-activations carries the node's row and each child's (one entry changed) to
-    /// the input, and a child's estimate is the node's bound plus the difference of the two,
-    /// plus the triangle intercept the split removes. In real arithmetic that is the child's bound
-    /// computed afresh (the rounding slacks differ). Against a pass from the output per child
-    /// (one thread, branching time per search node): mnistfc 256x6 prop_6_0.05 1.34 → 0.48 ms;
-    /// oval21 cifar_wide_kw img19 only 2.29 → 1.94 ms, as its candidates sit in the second
-    /// convolution, below which lies most of a pass.
-    /// `+∞` for both when the region is empty.
-    public func splitBoundEstimates(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
-                                    bounds: NetworkBounds, splits: [NeuronID]) -> [(active: Double, inactive: Double)] {
+    /// The back-substitution of `Σ c_j y_j` over `box` ∧ `assignment` with `bounds`, kept for the
+    /// branching heuristics (``BranchingPass``); `nil` when the region is empty.
+    public func branchingPass(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                              bounds: NetworkBounds) -> BranchingPass? {
         precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
         guard !bounds.isInfeasible, let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
-            return splits.map { _ in (Double.infinity, Double.infinity) }
+            return nil
         }
-        var context = backSubstitutionContext(nodeBounds: nodeBounds)
-        let splitReLUs = Set(splits.map { reluNodes[$0.layer] })
-        var rowAtReLU: [Int: [Double]] = [:]
-        let nodeBound = context.lowerBounds(start: network.output, rows: c, rowCount: 1) { node, lambda, _ in
-            if splitReLUs.contains(node) { rowAtReLU[node] = lambda }
-        }[0]
-        var children = [(active: Double, inactive: Double)](repeating: (nodeBound, nodeBound), count: splits.count)
-        for relu in splitReLUs.sorted() {
-            // A row that never reached the node leaves the objective independent of its neurons.
-            guard let lambda = rowAtReLU[relu], let relaxation = context.relaxations[relu] else { continue }
-            let members = splits.indices.filter { reluNodes[splits[$0].layer] == relu }
-            // The node's row at the pre-activations: each neuron through the face its sign selects.
-            var rows = [Double](repeating: 0, count: lambda.count)
-            for e in lambda.indices {
-                rows[e] = lambda[e] * (lambda[e] >= 0 ? relaxation.lowerSlope[e] : relaxation.upperSlope[e])
-            }
-            let width = lambda.count
-            rows.reserveCapacity(width * (1 + 2 * members.count))
-            for q in members {
-                let i = splits[q].index
-                for phaseSlope in [1.0, 0.0] {
-                    let offset = rows.count
-                    rows.append(contentsOf: rows[0..<width])
-                    rows[offset + i] = lambda[i] * phaseSlope
-                }
-            }
-            let b = context.lowerBounds(start: network.nodes[relu].inputs[0], rows: rows, rowCount: 1 + 2 * members.count)
-            for (k, q) in members.enumerated() {
-                let i = splits[q].index
-                let intercept = lambda[i] < 0 ? -lambda[i] * relaxation.upperIntercept[i] : 0
-                children[q] = (active: nodeBound + (b[1 + 2 * k] - b[0]) + intercept,
-                               inactive: nodeBound + (b[2 + 2 * k] - b[0]) + intercept)
-            }
-        }
-        return children
+        return BranchingPass(network: network, reluNodes: reluNodes, nodeBounds: nodeBounds,
+                             context: backSubstitutionContext(nodeBounds: nodeBounds), objective: c)
     }
 
-    /// BaBSR-style branching scores (Bunel et al., "Branch and Bound for Piecewise Linear Neural
-    /// Network Verification", JMLR 2020): per ReLU layer and neuron, an estimate of how much the
-    /// sound lower bound of `Σ c_j y_j` over the box ∧ assignment would gain if that neuron's
-    /// relaxation were exact, read off one back-substitution pass. A neuron whose output enters
-    /// with multiplier `λ < 0` is bounded by the triangle's upper face, and the bound pays
-    /// `−λ · intercept`; one with `λ > 0` is bounded by its lower line, which misses the ReLU by up
-    /// to `min(u, −l)` (a secondary estimate, half weight). Stable and fixed neurons score 0.
-    /// Unlike a static influence estimate, the multipliers follow the region's own relaxation
-    /// (on convolutional networks a neuron's influence depends on where it sits). Empty when the
+    /// ``BranchingPass/childEstimates(splits:)`` of one pass; `+∞` for both children when the
     /// region is empty.
+    public func splitBoundEstimates(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
+                                    bounds: NetworkBounds, splits: [NeuronID]) -> [(active: Double, inactive: Double)] {
+        guard var pass = branchingPass(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds) else {
+            return splits.map { _ in (Double.infinity, Double.infinity) }
+        }
+        return pass.childEstimates(splits: splits)
+    }
+
+    /// ``BranchingPass/babsrScores`` of one pass; empty when the region is empty.
     public func babsrScores(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
                             bounds: NetworkBounds) -> [[Double]] {
-        precondition(c.count == network.outputSize, "expected \(network.outputSize) output coefficients, got \(c.count)")
-        guard !bounds.isInfeasible, let nodeBounds = regionBounds(box: box, assignment: assignment, bounds: bounds) else {
-            return []
-        }
-        var scores = reluNodes.map { [Double](repeating: 0, count: network.nodes[$0].size) }
-        var context = backSubstitutionContext(nodeBounds: nodeBounds)
-        _ = context.lowerBounds(start: network.output, rows: c, rowCount: 1) { node, lambda, relaxation in
-            guard let layer = reluNodes.firstIndex(of: node) else { return }
-            let x = nodeBounds[network.nodes[node].inputs[0]]
-            for e in lambda.indices where relaxation.isUnstable[e] {
-                let lam = lambda[e]
-                scores[layer][e] = lam < 0 ? -lam * relaxation.upperIntercept[e]
-                                           : 0.5 * lam * Swift.min(x.upper[e], -x.lower[e])
-            }
-        }
-        return scores
+        branchingPass(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds)?.babsrScores ?? []
     }
 
     /// A back-substitution context over the bounds of nodes `0..<end` (all of `nodeBounds` when

@@ -24,10 +24,9 @@ extension SolverState {
         defer { stats.decideSeconds += clock.seconds }
         guard let evaluation else { return nil }
         var candidates: [BranchingCandidate] = []
-        let babsr = relaxationGap == nil && !problem.outputConstraints.isEmpty
-            ? theory.propagator.babsrScores(outputCoefficients: problem.outputConstraints[evaluation.focusConstraint].coefficients,
-                                            box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds)
-            : []
+        // Without an LP the scores need the focus constraint's pass; strong branching reuses it.
+        var pass = relaxationGap == nil ? branchingPass(evaluation) : nil
+        let babsr = pass?.babsrScores ?? []
         for layer in 0..<variables.layerCount {
             let b = evaluation.bounds.preActivation[layer]
             for i in b.lower.indices {
@@ -54,7 +53,7 @@ extension SolverState {
                 candidates[i].score /= pow(options.branchingDepthDecay, Double(candidates[i].layer - firstLayer))
             }
         }
-        let best = strongBranchingChoice(candidates, evaluation: evaluation)
+        let best = strongBranchingChoice(candidates, evaluation: evaluation, pass: &pass)
         let phase = savedPhase[best.variable] ?? (best.u >= -best.l ? .active : .inactive)
         stats.decisions += 1
         if stats.decisionsPerLayer.isEmpty {
@@ -80,13 +79,13 @@ extension SolverState {
     /// robustness disjunct; a conjunction of several keeps the score alone), or on the joint
     /// problem's focus (the alternative the node could not refute). A child's bound is the
     /// back-substitution with the node's intermediate bounds and the neuron's phase fixed,
-    /// estimated from one pass of the node's own and one multi-row pass per ReLU layer below the
-    /// candidates' (``BoundPropagator/splitBoundEstimates(outputCoefficients:box:assignment:bounds:splits:)``),
-    /// and no LP. The score ranks by how loose a
+    /// estimated from the node's own pass (shared with the BaBSR scores) and one multi-row pass
+    /// per ReLU layer below the candidates' (``BranchingPass/childEstimates(splits:)``), and no LP. The score ranks by how loose a
     /// neuron's relaxation is where the LP went; the child bounds measure what a split buys the
     /// objective. mnistfc 256x4 prop_0_0.03, one thread: unsat with 2,788 nodes in 81.5 s by the
     /// score alone, 678 nodes in 14.6 s with 8 candidates; 256x2 within noise.
-    func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation) -> BranchingCandidate {
+    func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation,
+                               pass: inout BranchingPass?) -> BranchingCandidate {
         // One constraint's bound is a poor proxy where the LP refutes a conjunction through its
         // combination: ACAS Xu 3_3 prop_2 (four constraints) needed 10× the decisions with it.
         guard options.strongBranchingCandidates > 1, candidates.count > 1,
@@ -94,15 +93,23 @@ extension SolverState {
             return candidates.max { $0.score < $1.score }!
         }
         let filtered = Array(candidates.sorted { $0.score > $1.score }.prefix(options.strongBranchingCandidates))
-        let children = theory.propagator.splitBoundEstimates(
-            outputCoefficients: problem.outputConstraints[evaluation.focusConstraint].coefficients,
-            box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds,
-            splits: filtered.map { variables.neuron($0.variable) })
+        if pass == nil { pass = branchingPass(evaluation) }
+        guard pass != nil else { return filtered[0] }
+        let children = pass!.childEstimates(splits: filtered.map { variables.neuron($0.variable) })
         var best = filtered[0], bestWorseChild = -Double.infinity
         for (candidate, bounds) in zip(filtered, children) where min(bounds.active, bounds.inactive) > bestWorseChild {
             (best, bestWorseChild) = (candidate, min(bounds.active, bounds.inactive))
         }
         return best
+    }
+
+    /// The back-substitution of the node's focus constraint that both branching heuristics read;
+    /// nil without output constraints or when the node's region is empty.
+    func branchingPass(_ evaluation: Theory.Evaluation) -> BranchingPass? {
+        guard !problem.outputConstraints.isEmpty else { return nil }
+        return theory.propagator.branchingPass(
+            outputCoefficients: problem.outputConstraints[evaluation.focusConstraint].coefficients,
+            box: problem.box, assignment: trail.assignment, bounds: evaluation.bounds)
     }
 
     /// Bumps the activity of a learned clause's variables (VSIDS): neurons that keep appearing in
