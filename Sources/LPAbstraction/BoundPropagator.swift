@@ -402,22 +402,6 @@ public struct BoundPropagator: Sendable {
                              context: backSubstitutionContext(nodeBounds: nodeBounds), objective: c)
     }
 
-    /// ``BranchingPass/childEstimates(splits:)`` of one pass; `+∞` for both children when the
-    /// region is empty.
-    public func splitBoundEstimates(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
-                                    bounds: NetworkBounds, splits: [NeuronID]) -> [(active: Double, inactive: Double)] {
-        guard var pass = branchingPass(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds) else {
-            return splits.map { _ in (Double.infinity, Double.infinity) }
-        }
-        return pass.childEstimates(splits: splits)
-    }
-
-    /// ``BranchingPass/babsrScores`` of one pass; empty when the region is empty.
-    public func babsrScores(outputCoefficients c: [Double], box: Box, assignment: PhaseAssignment?,
-                            bounds: NetworkBounds) -> [[Double]] {
-        branchingPass(outputCoefficients: c, box: box, assignment: assignment, bounds: bounds)?.babsrScores ?? []
-    }
-
     /// A back-substitution context over the bounds of nodes `0..<end` (all of `nodeBounds` when
     /// `nil`), every ReLU relaxed from its input's bounds with `lowerSlopes[layer]` (adaptive when
     /// `nil`).

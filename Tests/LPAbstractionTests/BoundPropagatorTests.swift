@@ -298,8 +298,9 @@ final class BoundPropagatorTests: XCTestCase {
                 return x.lower[n.index] < 0 && x.upper[n.index] > 0
             }
             let node = propagator.lowerBound(outputCoefficients: c, box: box, assignment: assignment, bounds: b)
-            let estimates = propagator.splitBoundEstimates(outputCoefficients: c, box: box, assignment: assignment,
-                                                           bounds: b, splits: splits)
+            guard var pass = propagator.branchingPass(outputCoefficients: c, box: box, assignment: assignment,
+                                                      bounds: b) else { XCTFail("trial \(trial): region empty"); continue }
+            let estimates = pass.childEstimates(splits: splits)
             XCTAssertEqual(estimates.count, splits.count)
             let points = samplePoints(box, count: 2000, rng: &rng) + [centre]
             let values: [[[Float80]]] = points.map { network.nodeValues($0.map { Float80($0) }) }
@@ -338,7 +339,8 @@ final class BoundPropagatorTests: XCTestCase {
             let c = [Double.random(in: -1...1, using: &rng), Double.random(in: -1...1, using: &rng)]
             let b = propagator.bounds(box: box, assignment: assignment, method: .symbolic)
             guard !b.isInfeasible else { continue }
-            let scores = propagator.babsrScores(outputCoefficients: c, box: box, assignment: assignment, bounds: b)
+            let scores = propagator.branchingPass(outputCoefficients: c, box: box, assignment: assignment, bounds: b)?
+                .babsrScores ?? []
             XCTAssertEqual(scores.count, 1)
             guard case .dense(let output) = network.nodes[network.output].operation else { return XCTFail("dense output") }
             let x = b.preActivation[0]

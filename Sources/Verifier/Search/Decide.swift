@@ -9,7 +9,7 @@ extension SolverState {
     /// whose relaxation lets the LP reach the violation), times a static estimate of its influence
     /// on the objective. Without an LP at the node (LPs too slow, as on the CIFAR-10 networks)
     /// it is BaBSR's estimate from the back-substitution multipliers of the focus constraint
-    /// (``BoundPropagator/babsrScores(outputCoefficients:box:assignment:bounds:)``): the static
+    /// (``BranchingPass/babsrScores``): the static
     /// influence spreads a convolution's weight evenly and cannot tell one position from another.
     /// oval21, one thread, 60 s: cifar_wide_kw img4720 unsat in 7 s instead of 23 s (both with the
     /// root's slopes at every node), cifar_base_kw img5303 22 s instead of a timeout. The triangle
@@ -25,7 +25,7 @@ extension SolverState {
         guard let evaluation else { return nil }
         var candidates: [BranchingCandidate] = []
         // Without an LP the scores need the focus constraint's pass; strong branching reuses it.
-        var pass = relaxationGap == nil ? branchingPass(evaluation) : nil
+        let pass = relaxationGap == nil ? branchingPass(evaluation) : nil
         let babsr = pass?.babsrScores ?? []
         for layer in 0..<variables.layerCount {
             let b = evaluation.bounds.preActivation[layer]
@@ -53,7 +53,7 @@ extension SolverState {
                 candidates[i].score /= pow(options.branchingDepthDecay, Double(candidates[i].layer - firstLayer))
             }
         }
-        let best = strongBranchingChoice(candidates, evaluation: evaluation, pass: &pass)
+        let best = strongBranchingChoice(candidates, evaluation: evaluation, pass: pass)
         let phase = savedPhase[best.variable] ?? (best.u >= -best.l ? .active : .inactive)
         stats.decisions += 1
         if stats.decisionsPerLayer.isEmpty {
@@ -80,12 +80,12 @@ extension SolverState {
     /// problem's focus (the alternative the node could not refute). A child's bound is the
     /// back-substitution with the node's intermediate bounds and the neuron's phase fixed,
     /// estimated from the node's own pass (shared with the BaBSR scores) and one multi-row pass
-    /// per ReLU layer below the candidates' (``BranchingPass/childEstimates(splits:)``), and no LP. The score ranks by how loose a
-    /// neuron's relaxation is where the LP went; the child bounds measure what a split buys the
-    /// objective. mnistfc 256x4 prop_0_0.03, one thread: unsat with 2,788 nodes in 81.5 s by the
+    /// per ReLU layer below the candidates' (``BranchingPass/childEstimates(splits:)``), and no
+    /// LP. The score ranks by how loose a neuron's relaxation is where the LP went; the child
+    /// bounds measure what a split buys the objective. mnistfc 256x4 prop_0_0.03, one thread: unsat with 2,788 nodes in 81.5 s by the
     /// score alone, 678 nodes in 14.6 s with 8 candidates; 256x2 within noise.
     func strongBranchingChoice(_ candidates: [BranchingCandidate], evaluation: Theory.Evaluation,
-                               pass: inout BranchingPass?) -> BranchingCandidate {
+                               pass: BranchingPass?) -> BranchingCandidate {
         // One constraint's bound is a poor proxy where the LP refutes a conjunction through its
         // combination: ACAS Xu 3_3 prop_2 (four constraints) needed 10× the decisions with it.
         guard options.strongBranchingCandidates > 1, candidates.count > 1,
@@ -93,9 +93,8 @@ extension SolverState {
             return candidates.max { $0.score < $1.score }!
         }
         let filtered = Array(candidates.sorted { $0.score > $1.score }.prefix(options.strongBranchingCandidates))
-        if pass == nil { pass = branchingPass(evaluation) }
-        guard pass != nil else { return filtered[0] }
-        let children = pass!.childEstimates(splits: filtered.map { variables.neuron($0.variable) })
+        guard var pass = pass ?? branchingPass(evaluation) else { return filtered[0] }
+        let children = pass.childEstimates(splits: filtered.map { variables.neuron($0.variable) })
         var best = filtered[0], bestWorseChild = -Double.infinity
         for (candidate, bounds) in zip(filtered, children) where min(bounds.active, bounds.inactive) > bestWorseChild {
             (best, bestWorseChild) = (candidate, min(bounds.active, bounds.inactive))
